@@ -1,0 +1,35 @@
+using DaprGame.Sidecar.PubSub;
+using DaprGame.Sidecar.State;
+
+namespace DaprGame.Sidecar.Components;
+
+/// <summary>The one table of component types the local sidecar implements, and the ones it refuses by name.</summary>
+internal static class ComponentFactory
+{
+    private static readonly Dictionary<string, Func<ComponentSpec, ComponentContext, IStateStore>> StateTypes = new(StringComparer.Ordinal)
+    {
+        ["state.in-memory"] = (_, ctx) => new InMemoryStateStore(ctx.Time),
+    };
+
+    private static readonly Dictionary<string, Func<ComponentSpec, ComponentContext, IPubSub>> PubSubTypes = new(StringComparer.Ordinal)
+    {
+        ["pubsub.in-memory"] = (spec, ctx) => new InMemoryPubSub(spec, ctx),
+    };
+
+    /// <summary>Types that real Dapr runs and that our profiles name, but that the local sidecar does not implement.</summary>
+    private static readonly Dictionary<string, string> RealDaprOnly = new(StringComparer.Ordinal)
+    {
+        ["pubsub.kafka"] = "pubsub.kafka runs on real Dapr only (dapr run -f dapr.yaml with the kafka profile); the local sidecar does not implement it",
+    };
+
+    public static IStateStore CreateStateStore(ComponentSpec spec, ComponentContext context) =>
+        StateTypes.TryGetValue(spec.Type, out var create) ? create(spec, context) : throw Unknown(spec);
+
+    public static IPubSub CreatePubSub(ComponentSpec spec, ComponentContext context) =>
+        PubSubTypes.TryGetValue(spec.Type, out var create) ? create(spec, context) : throw Unknown(spec);
+
+    private static ResourceException Unknown(ComponentSpec spec) =>
+        new(spec.SourceFile, RealDaprOnly.TryGetValue(spec.Type, out var why)
+            ? why
+            : $"unknown component type '{spec.Type}' (the local sidecar implements {string.Join(", ", StateTypes.Keys.Concat(PubSubTypes.Keys).Order())})");
+}

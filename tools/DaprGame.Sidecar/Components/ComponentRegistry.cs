@@ -1,0 +1,121 @@
+using DaprGame.Sidecar.PubSub;
+using DaprGame.Sidecar.State;
+using Microsoft.Extensions.Logging;
+
+namespace DaprGame.Sidecar.Components;
+
+/// <summary>A loaded state store with the settings daprd applies around it (key prefix, actor store flag).</summary>
+public sealed record StateStoreHandle(ComponentSpec Spec, IStateStore Store)
+{
+    public bool IsActorStateStore => Spec.GetBool("actorStateStore");
+
+    /// <summary>daprd's key prefix rule (<c>keyPrefix</c> metadata: appid, name, namespace, none or a literal).</summary>
+    public string PrefixFor(string appId, Func<string, string?> env)
+    {
+        var mode = Spec.Get("keyPrefix") ?? "appid";
+        return mode.ToLowerInvariant() switch
+        {
+            "appid" => appId.Length == 0 ? "" : appId + "||",
+            "name" => Spec.Name + "||",
+            "namespace" => env("NAMESPACE") is { Length: > 0 } ns ? $"{ns}.{appId}||" : appId + "||",
+            "none" => "",
+            _ => mode + "||",
+        };
+    }
+}
+
+/// <summary>A loaded pub/sub component.</summary>
+public sealed record PubSubHandle(ComponentSpec Spec, IPubSub PubSub);
+
+/// <summary>Everything a component factory may need: the sidecar's options, time and logging.</summary>
+public sealed record ComponentContext(SidecarOptions Options, TimeProvider Time, ILoggerFactory Logging);
+
+/// <summary>
+/// The components one sidecar loaded, created by type from their YAML. An unknown type stops start-up with a message
+/// naming the file; types real Dapr has but the local sidecar does not implement are refused by name.
+/// </summary>
+public sealed class ComponentRegistry : IAsyncDisposable
+{
+    private readonly Dictionary<string, StateStoreHandle> _stateStores = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PubSubHandle> _pubSubs = new(StringComparer.Ordinal);
+    private readonly List<ComponentSpec> _all = [];
+
+    public IReadOnlyDictionary<string, StateStoreHandle> StateStores => _stateStores;
+
+    public IReadOnlyDictionary<string, PubSubHandle> PubSubs => _pubSubs;
+
+    public IReadOnlyList<ComponentSpec> All => _all;
+
+    public StateStoreHandle? ActorStateStore => _stateStores.Values.FirstOrDefault(s => s.IsActorStateStore);
+
+    public static async Task<ComponentRegistry> CreateAsync(ResourceSet resources, ComponentContext context, CancellationToken cancellationToken)
+    {
+        var registry = new ComponentRegistry();
+        try
+        {
+            foreach (var spec in resources.Components)
+            {
+                await registry.AddAsync(spec, context, cancellationToken);
+            }
+            var actorStores = registry._stateStores.Values.Where(s => s.IsActorStateStore).ToList();
+            if (actorStores.Count > 1)
+            {
+                throw new ResourceException(actorStores[1].Spec.SourceFile, "detected duplicate actor state store: only one state store may set actorStateStore: \"true\"");
+            }
+            return registry;
+        }
+        catch
+        {
+            await registry.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task AddAsync(ComponentSpec spec, ComponentContext context, CancellationToken cancellationToken)
+    {
+        _all.Add(spec);
+        switch (spec.Block)
+        {
+            case "secretstores":
+                return;
+            case "state":
+                var store = ComponentFactory.CreateStateStore(spec, context);
+                await InitAsync(spec, () => store.InitAsync(cancellationToken));
+                _stateStores[spec.Name] = new StateStoreHandle(spec, store);
+                return;
+            case "pubsub":
+                var pubsub = ComponentFactory.CreatePubSub(spec, context);
+                await InitAsync(spec, () => pubsub.InitAsync(cancellationToken));
+                _pubSubs[spec.Name] = new PubSubHandle(spec, pubsub);
+                return;
+            default:
+                throw new ResourceException(spec.SourceFile, $"component type '{spec.Type}' is not implemented by the local sidecar");
+        }
+    }
+
+    private static async Task InitAsync(ComponentSpec spec, Func<Task> init)
+    {
+        try
+        {
+            await init();
+        }
+        catch (Exception e) when (e is not ResourceException and not OperationCanceledException)
+        {
+            throw new ResourceException(spec.SourceFile, $"component '{spec.Name}' ({spec.Type}) failed to initialise: {e.Message.ReplaceLineEndings(" ")}");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var p in _pubSubs.Values)
+        {
+            await p.PubSub.DisposeAsync();
+        }
+        foreach (var s in _stateStores.Values)
+        {
+            await s.Store.DisposeAsync();
+        }
+        _pubSubs.Clear();
+        _stateStores.Clear();
+    }
+}

@@ -1,0 +1,30 @@
+namespace DaprGame.Sidecar.PubSub;
+
+/// <summary>A message as it travels through a broker: the bytes published (usually a CloudEvent) and the publish metadata.</summary>
+public sealed record PubSubMessage(string Topic, byte[] Data, string? ContentType, IReadOnlyDictionary<string, string> Metadata);
+
+/// <summary>
+/// Handles one delivered message. Returning acknowledges it; throwing reports a failure, and the component then does
+/// what its Dapr counterpart does (in-memory: logs it; Redis Streams: acknowledges unless the sidecar is stopping).
+/// </summary>
+public delegate Task MessageHandler(PubSubMessage message, CancellationToken cancellationToken);
+
+/// <summary>
+/// Who is consuming: <paramref name="ConsumerGroup"/> is the component's <c>consumerID</c> (the app-id unless set), so
+/// replicas of one app-id compete and different app-ids each get every message; <paramref name="ConsumerName"/> is
+/// unique per sidecar instance.
+/// </summary>
+public sealed record SubscribeRequest(string Topic, string ConsumerGroup, string ConsumerName);
+
+/// <summary>A Dapr pub/sub component.</summary>
+public interface IPubSub : IAsyncDisposable
+{
+    IReadOnlyList<string> Features { get; }
+
+    Task InitAsync(CancellationToken cancellationToken);
+
+    Task PublishAsync(PubSubMessage message, CancellationToken cancellationToken);
+
+    /// <summary>Starts delivering; disposing the result stops it.</summary>
+    Task<IAsyncDisposable> SubscribeAsync(SubscribeRequest request, MessageHandler handler, CancellationToken cancellationToken);
+}
