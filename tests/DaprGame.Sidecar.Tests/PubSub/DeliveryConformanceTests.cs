@@ -4,6 +4,7 @@ using System.Text;
 using Dapr;
 using Dapr.Client;
 using DaprGame.Testing.Servers;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
 namespace DaprGame.Sidecar.Tests.PubSub;
@@ -259,6 +260,77 @@ public sealed class DeliveryConformanceTests(RedisServer redis) : IClassFixture<
 
         using var ok = await http.PostAsync($"{rig.Sidecar.Host.HttpEndpoint}/v1.0/publish/{PubSubRig.PubSubName}/t?metadata.rawPayload=true", new StringContent("x"), Ct);
         Assert.Equal(System.Net.HttpStatusCode.NoContent, ok.StatusCode);
+    }
+
+    [Fact]
+    public async Task Bulk_subscribe_delivers_the_entries_envelope_and_honours_per_entry_statuses()
+    {
+        var topic = "bulk-in";
+        await using var rig = await PubSubRig.StartAsync("bulksub", PubSubRig.Resources("in-memory", redis, resiliency: PubSubRig.InboundRetries(3)), app =>
+            app.Map("batch", (d, attempt) =>
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(d.Body);
+                var statuses = doc.RootElement.GetProperty("entries").EnumerateArray()
+                    .Select(e => new { entryId = e.GetProperty("entryId").GetString(), status = attempt == 1 ? "RETRY" : "SUCCESS" })
+                    .ToList();
+                return Task.FromResult(Results.Ok(new { statuses }));
+            })
+            .WithTopic(PubSubRig.PubSubName, topic)
+            .WithBulkSubscribe(new Dapr.AspNetCore.BulkSubscribeTopicOptions { TopicName = topic, MaxMessagesCount = 10, MaxAwaitDurationMs = 100 }));
+
+        await rig.Sidecar.Client.PublishEventAsync(PubSubRig.PubSubName, topic, new { N = 1 }, Ct);
+
+        var first = await rig.App.NextAsync("batch", "the bulk delivery");
+        Assert.Equal("application/json", first.RawContentType);
+        using var doc = System.Text.Json.JsonDocument.Parse(first.Body);
+        Assert.Equal("com.dapr.event.sent.bulk", doc.RootElement.GetProperty("type").GetString());
+        Assert.Equal(topic, doc.RootElement.GetProperty("topic").GetString());
+        var entry = Assert.Single(doc.RootElement.GetProperty("entries").EnumerateArray());
+        Assert.Equal("application/cloudevents+json", entry.GetProperty("contentType").GetString());
+        Assert.Equal(1, entry.GetProperty("event").GetProperty("data").GetProperty("n").GetInt32());
+        await rig.App.NextAsync("batch", "the redelivery of the entry the app answered RETRY");
+    }
+
+    [Fact]
+    public async Task A_declarative_subscription_is_delivered_and_listed()
+    {
+        var resources = PubSubRig.Resources("in-memory", redis);
+        resources["subscription.yaml"] = $"""
+            apiVersion: dapr.io/v2alpha1
+            kind: Subscription
+            metadata:
+              name: declared
+            spec:
+              pubsubname: {PubSubRig.PubSubName}
+              topic: declared-topic
+              routes:
+                rules:
+                  - match: event.data.vip == true
+                    path: /vip
+                default: /declared
+            """;
+        await using var rig = await PubSubRig.StartAsync("declared", resources, app =>
+        {
+            app.Map("declared");
+            app.Map("vip");
+        });
+
+        await rig.Sidecar.Client.PublishEventAsync(PubSubRig.PubSubName, "declared-topic", new { Vip = true }, Ct);
+        await rig.App.NextAsync("vip", "the event matching the declarative rule");
+        await rig.Sidecar.Client.PublishEventAsync(PubSubRig.PubSubName, "declared-topic", new { Vip = false }, Ct);
+        await rig.App.NextAsync("declared", "the event for the declarative default route");
+        Assert.Contains(rig.Sidecar.Host.Runtime.Subscriptions, s => s.Topic == "declared-topic" && s.Type == "DECLARATIVE");
+    }
+
+    [Fact]
+    public async Task A_routing_rule_outside_the_supported_cel_subset_fails_start_up_naming_it()
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => PubSubRig.StartAsync("badrule", PubSubRig.Resources("in-memory", redis), app =>
+        {
+            app.Subscribe(new TopicOptions { PubsubName = PubSubRig.PubSubName, Name = "t" }, "t");
+            app.Subscribe(new TopicOptions { PubsubName = PubSubRig.PubSubName, Name = "t", Match = "event.type.startsWith('x')", Priority = 1 }, "x");
+        }));
+        Assert.Contains("event.type.startsWith('x')", error.Message, StringComparison.Ordinal);
     }
 
     private sealed record Item(int N);

@@ -87,4 +87,31 @@ public sealed class RedisStreamsTests(RedisServer redis) : IClassFixture<RedisSe
         Assert.Equal(count, shopSeen.Distinct().Count());
         Assert.Equal(count, replica1.App.Count("sales") + replica2.App.Count("sales"));
     }
+
+    [Fact]
+    public async Task Streams_use_daprs_layout_and_a_new_group_reads_from_the_start()
+    {
+        var topic = Unique("layout");
+        var resources = PubSubRig.Resources("redis", redis);
+        await using (var publisher = await PubSubRig.StartAsync(Unique("pub"), resources, _ => { }))
+        {
+            await publisher.Sidecar.Client.PublishEventAsync(PubSubRig.PubSubName, topic, new { Early = true },
+                new Dictionary<string, string> { ["tenant"] = "t1" }, Ct);
+        }
+
+        await using (var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Host))
+        {
+            var entry = Assert.Single(await connection.GetDatabase().StreamRangeAsync(topic));
+            var fields = entry.Values.ToDictionary(v => v.Name.ToString(), v => v.Value.ToString());
+            Assert.Equal(["data", "metadata"], fields.Keys);
+            Assert.Equal(topic, System.Text.Json.JsonDocument.Parse(fields["data"]).RootElement.GetProperty("topic").GetString());
+            Assert.Equal("t1", System.Text.Json.JsonDocument.Parse(fields["metadata"]).RootElement.GetProperty("tenant").GetString());
+        }
+
+        // A consumer group created after the publish still gets the message (XGROUP CREATE … 0), with the metadata as headers.
+        await using var late = await PubSubRig.StartAsync(Unique("late"), resources,
+            app => app.Subscribe(new TopicOptions { PubsubName = PubSubRig.PubSubName, Name = topic }, "late"));
+        var d = await late.App.NextAsync("late", "the message published before the group existed");
+        Assert.Equal("t1", d.Headers["tenant"]);
+    }
 }
