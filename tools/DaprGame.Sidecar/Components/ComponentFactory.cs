@@ -14,6 +14,7 @@ internal static class ComponentFactory
     private static readonly Dictionary<string, Func<ComponentSpec, ComponentContext, IPubSub>> PubSubTypes = new(StringComparer.Ordinal)
     {
         ["pubsub.in-memory"] = (spec, ctx) => new InMemoryPubSub(spec, ctx),
+        ["pubsub.redis"] = (spec, ctx) => new RedisStreamsPubSub(spec, ctx),
     };
 
     /// <summary>Types that real Dapr runs and that our profiles name, but that the local sidecar does not implement.</summary>

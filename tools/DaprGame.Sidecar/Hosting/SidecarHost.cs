@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using DaprGame.Sidecar.Api;
 using DaprGame.Sidecar.Components;
+using DaprGame.Sidecar.PubSub;
 using DaprGame.Sidecar.State;
 using Grpc.AspNetCore.Server.Model;
 using Microsoft.AspNetCore.Builder;
@@ -230,5 +231,6 @@ internal static class SidecarFeatures
     [
         new CoreFeature(runtime),
         new StateFeature(new StateApi(runtime.Components, runtime.Options)),
+        new PubSubFeature(runtime),
     ];
 }
