@@ -9,6 +9,9 @@ internal static class ComponentFactory
     private static readonly Dictionary<string, Func<ComponentSpec, ComponentContext, IStateStore>> StateTypes = new(StringComparer.Ordinal)
     {
         ["state.in-memory"] = (_, ctx) => new InMemoryStateStore(ctx.Time),
+        ["state.sqlite"] = (spec, ctx) => new SqliteStateStore(spec, ctx),
+        ["state.redis"] = (spec, ctx) => new RedisStateStore(spec, ctx),
+        ["state.postgresql"] = (spec, ctx) => new PostgresStateStore(spec, ctx),
     };
 
     private static readonly Dictionary<string, Func<ComponentSpec, ComponentContext, IPubSub>> PubSubTypes = new(StringComparer.Ordinal)

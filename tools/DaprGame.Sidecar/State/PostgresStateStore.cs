@@ -1,0 +1,265 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DaprGame.Sidecar.Components;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DaprGame.Sidecar.State;
+
+/// <summary>
+/// <c>state.postgresql</c> version v1 in Dapr's layout (shared/dapr-contract.md §4.6): table <c>state</c> with a
+/// jsonb <c>value</c>, the row's <c>xmin</c> as the ETag, and the <c>dapr_metadata</c> migrations table, so a
+/// database written here works with real daprd and the other way round. Expiry is compared against the sidecar's
+/// <see cref="TimeProvider"/> passed as a parameter (not the server's <c>now()</c>) so tests can advance a fake clock.
+/// Version v2 has a different layout and is refused by name rather than half-implemented.
+/// </summary>
+public sealed class PostgresStateStore : IStateStore
+{
+    // Dapr's v1 migrations: 0 creates the table, 1 adds expiredate, 2 adds row_id. The metadata row holds the count.
+    private const int MigrationCount = 3;
+
+    // An arbitrary, fixed advisory-lock id so that two sidecars starting together migrate one after the other.
+    private const long MigrationLockId = 0x4441505247414D45; // "DAPRGAME"
+
+    private readonly ComponentContext _context;
+    private readonly string _table;
+    private readonly string _metadataTable;
+    private readonly TimeSpan _cleanupInterval;
+    private readonly NpgsqlDataSource _dataSource;
+    private CancellationTokenSource? _cleanupStop;
+    private Task? _cleanupLoop;
+
+    public PostgresStateStore(ComponentSpec spec, ComponentContext context)
+    {
+        _context = context;
+        var version = spec.Version is { Length: > 0 } v ? v : "v1";
+        if (version == "v2")
+        {
+            throw new InvalidOperationException("state.postgresql version v2 is not implemented by the local sidecar; use version v1 (the default), or real Dapr for v2");
+        }
+        if (version != "v1")
+        {
+            throw new InvalidOperationException($"state.postgresql has no version '{version}' (Dapr defines v1 and v2)");
+        }
+        _table = StoreMetadata.TableName(spec, "tableName", "state", allowSchema: true);
+        _metadataTable = StoreMetadata.TableName(spec, "metadataTableName", "dapr_metadata", allowSchema: true);
+        var timeout = StoreMetadata.Duration(spec, "timeout", TimeSpan.FromSeconds(20));
+        // cleanupIntervalInSeconds is v1's older name for the same setting (a number of seconds; ≤ 0 disables).
+        _cleanupInterval = spec.Get("cleanupInterval") is { Length: > 0 }
+            ? StoreMetadata.Duration(spec, "cleanupInterval", TimeSpan.FromHours(1))
+            : StoreMetadata.Int(spec, "cleanupIntervalInSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromHours(1);
+        var raw = spec.Get("connectionString");
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            throw new InvalidOperationException("missing metadata 'connectionString'");
+        }
+        var builder = new NpgsqlConnectionStringBuilder(PostgresConnectionString.ToNpgsql(raw))
+        {
+            CommandTimeout = Math.Max(1, (int)Math.Ceiling(timeout.TotalSeconds)),
+        };
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    public IReadOnlyList<string> Features { get; } = ["ETAG", "TRANSACTIONAL", "TTL"];
+
+    public async Task InitAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLockId})", cancellationToken);
+        await ExecAsync(connection, $"CREATE TABLE IF NOT EXISTS {_metadataTable} (key text NOT NULL PRIMARY KEY, value text NOT NULL)", cancellationToken);
+        int applied;
+        await using (var read = new NpgsqlCommand($"SELECT value FROM {_metadataTable} WHERE key = 'migrations'", connection))
+        {
+            var level = await read.ExecuteScalarAsync(cancellationToken) as string;
+            applied = int.TryParse(level, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+        }
+        if (applied < 1)
+        {
+            await ExecAsync(connection, $"""
+                CREATE TABLE IF NOT EXISTS {_table} (
+                  key text NOT NULL PRIMARY KEY,
+                  value jsonb NOT NULL,
+                  isbinary boolean NOT NULL,
+                  insertdate TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+                  updatedate TIMESTAMP WITH TIME ZONE NULL
+                )
+                """, cancellationToken);
+        }
+        if (applied < 2)
+        {
+            await ExecAsync(connection, $"ALTER TABLE {_table} ADD COLUMN IF NOT EXISTS expiredate TIMESTAMP WITH TIME ZONE", cancellationToken);
+        }
+        if (applied < 3)
+        {
+            await ExecAsync(connection, $"ALTER TABLE {_table} ADD COLUMN IF NOT EXISTS row_id BIGINT GENERATED BY DEFAULT AS IDENTITY", cancellationToken);
+        }
+        if (applied < MigrationCount)
+        {
+            await ExecAsync(connection, $"INSERT INTO {_metadataTable} (key, value) VALUES ('migrations', '{MigrationCount}') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", cancellationToken);
+        }
+        await tx.CommitAsync(cancellationToken);
+
+        if (_cleanupInterval > TimeSpan.Zero)
+        {
+            _cleanupStop = new CancellationTokenSource();
+            _cleanupLoop = CleanupLoopAsync(_cleanupStop.Token);
+        }
+    }
+
+    public async Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        await using var command = _dataSource.CreateCommand(
+            $"SELECT value::text, isbinary, xmin::text, expiredate FROM {_table} WHERE key = $1 AND (expiredate IS NULL OR expiredate >= $2)");
+        command.Parameters.Add(new NpgsqlParameter { Value = key });
+        command.Parameters.Add(new NpgsqlParameter { Value = _context.Time.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        var json = reader.GetString(0);
+        var isBinary = reader.GetBoolean(1);
+        var value = isBinary
+            ? Convert.FromBase64String(JsonSerializer.Deserialize<string>(json) ?? "")
+            : Encoding.UTF8.GetBytes(json);
+        DateTimeOffset? expires = reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetFieldValue<DateTime>(3), TimeSpan.Zero);
+        return new StateItem(value, reader.GetString(2), isBinary, expires);
+    }
+
+    public async Task SetAsync(StateSet request, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await SetAsync(connection, request, cancellationToken);
+    }
+
+    public async Task DeleteAsync(StateDelete request, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await DeleteAsync(connection, request, cancellationToken);
+    }
+
+    public async Task ExecuteTransactionAsync(IReadOnlyList<StateOperation> operations, CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        foreach (var op in operations)
+        {
+            if (op.Set is { } set)
+            {
+                await SetAsync(connection, set, cancellationToken);
+            }
+            else if (op.Delete is { } delete)
+            {
+                await DeleteAsync(connection, delete, cancellationToken);
+            }
+        }
+        // Leaving by an exception skips the commit; disposing the transaction rolls everything back.
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_cleanupStop is not null)
+        {
+            await _cleanupStop.CancelAsync();
+            try
+            {
+                await _cleanupLoop!;
+            }
+            catch (OperationCanceledException)
+            {
+            }
+            _cleanupStop.Dispose();
+        }
+        await _dataSource.DisposeAsync();
+    }
+
+    private async Task SetAsync(NpgsqlConnection connection, StateSet request, CancellationToken cancellationToken)
+    {
+        // Bytes become a JSON string of their base64 (isbinary = true); JSON values are stored as jsonb as they are.
+        var json = request.IsBinary ? JsonSerializer.Serialize(Convert.ToBase64String(request.Value)) : Encoding.UTF8.GetString(request.Value);
+        var now = _context.Time.GetUtcNow();
+        DateTimeOffset? expires = request.Ttl is { } ttl && ttl > TimeSpan.Zero ? now + ttl : null;
+        await using var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Key });
+        command.Parameters.Add(new NpgsqlParameter { Value = json, NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.IsBinary });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)expires ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+
+        if (string.IsNullOrEmpty(request.ETag))
+        {
+            // First-write refuses a live row; an expired row not yet cleaned up counts as absent.
+            var guard = request.Concurrency == Concurrency.FirstWrite ? " WHERE t.expiredate IS NOT NULL AND t.expiredate < $5" : "";
+            command.CommandText = $"""
+                INSERT INTO {_table} AS t (key, value, isbinary, expiredate, insertdate) VALUES ($1, $2, $3, $4, $5)
+                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, isbinary = EXCLUDED.isbinary, updatedate = $5, expiredate = EXCLUDED.expiredate{guard}
+                """;
+            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+            {
+                // As in components-contrib: without an ETag this is a plain failure (Internal), not an ETag error.
+                throw new InvalidOperationException("no item was updated");
+            }
+            return;
+        }
+        command.Parameters.Add(new NpgsqlParameter { Value = ParseXmin(request.ETag) });
+        command.CommandText = $"""
+            UPDATE {_table} SET value = $2, isbinary = $3, updatedate = $5, expiredate = $4
+            WHERE key = $1 AND xmin::text = $6 AND (expiredate IS NULL OR expiredate >= $5)
+            """;
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            throw new ETagMismatchException("possible etag mismatch");
+        }
+    }
+
+    private async Task DeleteAsync(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Key });
+        if (string.IsNullOrEmpty(request.ETag))
+        {
+            command.CommandText = $"DELETE FROM {_table} WHERE key = $1";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+        command.Parameters.Add(new NpgsqlParameter { Value = ParseXmin(request.ETag) });
+        command.CommandText = $"DELETE FROM {_table} WHERE key = $1 AND xmin::text = $2";
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            throw new ETagMismatchException("possible etag mismatch");
+        }
+    }
+
+    /// <summary>The ETag is a transaction id (uint32); anything else is invalid, as in Dapr.</summary>
+    private static string ParseXmin(string etag) =>
+        uint.TryParse(etag, NumberStyles.None, CultureInfo.InvariantCulture, out var xmin)
+            ? xmin.ToString(CultureInfo.InvariantCulture)
+            : throw new ETagInvalidException($"'{etag}' is not a transaction id");
+
+    private async Task CleanupLoopAsync(CancellationToken stop)
+    {
+        using var timer = new PeriodicTimer(_cleanupInterval, _context.Time);
+        while (await timer.WaitForNextTickAsync(stop))
+        {
+            try
+            {
+                await using var command = _dataSource.CreateCommand($"DELETE FROM {_table} WHERE expiredate IS NOT NULL AND expiredate < $1");
+                command.Parameters.Add(new NpgsqlParameter { Value = _context.Time.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+                await command.ExecuteNonQueryAsync(stop);
+            }
+            catch (NpgsqlException)
+            {
+                // An unreachable server skips this round; expired rows stay invisible to reads until the next one.
+            }
+        }
+    }
+
+    private static async Task ExecAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
