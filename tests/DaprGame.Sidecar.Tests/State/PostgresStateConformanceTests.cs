@@ -66,21 +66,6 @@ public sealed class PostgresStateConformanceTests(PostgresServer postgres) : Sta
         Assert.Contains("version 'v3'", e.Message, StringComparison.Ordinal);
     }
 
-    private async Task<List<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] args)
-    {
-        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = postgres.Port, Username = "postgres", Database = "postgres", Pooling = false }.ToString());
-        await connection.OpenAsync(Ct);
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var a in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = a });
-        }
-        await using var reader = await command.ExecuteReaderAsync(Ct);
-        var rows = new List<T>();
-        while (await reader.ReadAsync(Ct))
-        {
-            rows.Add(read(reader));
-        }
-        return rows;
-    }
+    private Task<List<T>> RowsAsync<T>(string sql, Func<NpgsqlDataReader, T> read, params object[] args) =>
+        PostgresRows.ReadAsync(postgres, sql, read, args);
 }

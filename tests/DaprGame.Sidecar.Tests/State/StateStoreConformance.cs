@@ -26,6 +26,8 @@ public abstract class StateStoreConformance
 
     protected abstract string ComponentType { get; }
 
+    protected virtual string ComponentVersion => "v1";
+
     /// <summary>Component metadata; the same app-id always maps to the same storage, so a restart finds it again.</summary>
     protected abstract IReadOnlyDictionary<string, string> ComponentMetadata(string appId);
 
@@ -54,7 +56,7 @@ public abstract class StateStoreConformance
     protected Task<TestSidecar> StartAsync(string appId, TimeProvider? time = null) =>
         TestSidecar.StartAsync(
             appId,
-            new Dictionary<string, string> { ["state.yaml"] = Yaml.Component(Store, ComponentType, ComponentMetadata(appId)) },
+            new Dictionary<string, string> { ["state.yaml"] = Yaml.Component(Store, ComponentType, ComponentMetadata(appId), ComponentVersion) },
             environment: time is null ? null : new SidecarEnvironment { Time = time });
 
     protected static StatusCode StatusOf(DaprException e) => Assert.IsType<RpcException>(e.InnerException).StatusCode;

@@ -8,21 +8,23 @@ using NpgsqlTypes;
 namespace DaprGame.Sidecar.State;
 
 /// <summary>
-/// <c>state.postgresql</c> version v1 in Dapr's layout (shared/dapr-contract.md §4.6): table <c>state</c> with a
-/// jsonb <c>value</c>, the row's <c>xmin</c> as the ETag, and the <c>dapr_metadata</c> migrations table, so a
-/// database written here works with real daprd and the other way round. Expiry is compared against the sidecar's
-/// <see cref="TimeProvider"/> passed as a parameter (not the server's <c>now()</c>) so tests can advance a fake clock.
-/// Version v2 has a different layout and is refused by name rather than half-implemented.
+/// <c>state.postgresql</c> in Dapr's layouts (shared/dapr-contract.md §4.6), so a database written here works with
+/// real daprd and the other way round. <c>version: v1</c> (the default): table <c>state</c> with a jsonb
+/// <c>value</c> and the row's <c>xmin</c> as the ETag. <c>version: v2</c>: table <c>&lt;tablePrefix&gt;state</c> with
+/// a bytea <c>value</c> and a random UUID ETag. Both keep their migration level in <c>dapr_metadata</c>. Expiry is
+/// compared against the sidecar's <see cref="TimeProvider"/> passed as a parameter (not the server's <c>now()</c>)
+/// so tests can advance a fake clock.
 /// </summary>
 public sealed class PostgresStateStore : IStateStore
 {
     // Dapr's v1 migrations: 0 creates the table, 1 adds expiredate, 2 adds row_id. The metadata row holds the count.
-    private const int MigrationCount = 3;
+    private const int V1MigrationCount = 3;
 
     // An arbitrary, fixed advisory-lock id so that two sidecars starting together migrate one after the other.
     private const long MigrationLockId = 0x4441505247414D45; // "DAPRGAME"
 
     private readonly ComponentContext _context;
+    private readonly bool _v2;
     private readonly string _table;
     private readonly string _metadataTable;
     private readonly TimeSpan _cleanupInterval;
@@ -34,15 +36,15 @@ public sealed class PostgresStateStore : IStateStore
     {
         _context = context;
         var version = spec.Version is { Length: > 0 } v ? v : "v1";
-        if (version == "v2")
-        {
-            throw new InvalidOperationException("state.postgresql version v2 is not implemented by the local sidecar; use version v1 (the default), or real Dapr for v2");
-        }
-        if (version != "v1")
+        if (version is not ("v1" or "v2"))
         {
             throw new InvalidOperationException($"state.postgresql has no version '{version}' (Dapr defines v1 and v2)");
         }
-        _table = StoreMetadata.TableName(spec, "tableName", "state", allowSchema: true);
+        _v2 = version == "v2";
+        // v2 names its table from tablePrefix and ignores tableName, as Dapr's v2 metadata does.
+        _table = _v2
+            ? StoreMetadata.TableName(spec, "tablePrefix", "", allowSchema: true, suffix: "state")
+            : StoreMetadata.TableName(spec, "tableName", "state", allowSchema: true);
         _metadataTable = StoreMetadata.TableName(spec, "metadataTableName", "dapr_metadata", allowSchema: true);
         var timeout = StoreMetadata.Duration(spec, "timeout", TimeSpan.FromSeconds(20));
         // cleanupIntervalInSeconds is v1's older name for the same setting (a number of seconds; ≤ 0 disables).
@@ -69,35 +71,13 @@ public sealed class PostgresStateStore : IStateStore
         await using var tx = await connection.BeginTransactionAsync(cancellationToken);
         await ExecAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLockId})", cancellationToken);
         await ExecAsync(connection, $"CREATE TABLE IF NOT EXISTS {_metadataTable} (key text NOT NULL PRIMARY KEY, value text NOT NULL)", cancellationToken);
-        int applied;
-        await using (var read = new NpgsqlCommand($"SELECT value FROM {_metadataTable} WHERE key = 'migrations'", connection))
+        if (_v2)
         {
-            var level = await read.ExecuteScalarAsync(cancellationToken) as string;
-            applied = int.TryParse(level, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+            await MigrateV2Async(connection, cancellationToken);
         }
-        if (applied < 1)
+        else
         {
-            await ExecAsync(connection, $"""
-                CREATE TABLE IF NOT EXISTS {_table} (
-                  key text NOT NULL PRIMARY KEY,
-                  value jsonb NOT NULL,
-                  isbinary boolean NOT NULL,
-                  insertdate TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
-                  updatedate TIMESTAMP WITH TIME ZONE NULL
-                )
-                """, cancellationToken);
-        }
-        if (applied < 2)
-        {
-            await ExecAsync(connection, $"ALTER TABLE {_table} ADD COLUMN IF NOT EXISTS expiredate TIMESTAMP WITH TIME ZONE", cancellationToken);
-        }
-        if (applied < 3)
-        {
-            await ExecAsync(connection, $"ALTER TABLE {_table} ADD COLUMN IF NOT EXISTS row_id BIGINT GENERATED BY DEFAULT AS IDENTITY", cancellationToken);
-        }
-        if (applied < MigrationCount)
-        {
-            await ExecAsync(connection, $"INSERT INTO {_metadataTable} (key, value) VALUES ('migrations', '{MigrationCount}') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", cancellationToken);
+            await MigrateV1Async(connection, cancellationToken);
         }
         await tx.CommitAsync(cancellationToken);
 
@@ -110,8 +90,9 @@ public sealed class PostgresStateStore : IStateStore
 
     public async Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken)
     {
-        await using var command = _dataSource.CreateCommand(
-            $"SELECT value::text, isbinary, xmin::text, expiredate FROM {_table} WHERE key = $1 AND (expiredate IS NULL OR expiredate >= $2)");
+        await using var command = _dataSource.CreateCommand(_v2
+            ? $"SELECT value, true, etag::text, expires_at FROM {_table} WHERE key = $1 AND (expires_at IS NULL OR expires_at >= $2)"
+            : $"SELECT value::text, isbinary, xmin::text, expiredate FROM {_table} WHERE key = $1 AND (expiredate IS NULL OR expiredate >= $2)");
         command.Parameters.Add(new NpgsqlParameter { Value = key });
         command.Parameters.Add(new NpgsqlParameter { Value = _context.Time.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -119,11 +100,18 @@ public sealed class PostgresStateStore : IStateStore
         {
             return null;
         }
-        var json = reader.GetString(0);
         var isBinary = reader.GetBoolean(1);
-        var value = isBinary
-            ? Convert.FromBase64String(JsonSerializer.Deserialize<string>(json) ?? "")
-            : Encoding.UTF8.GetBytes(json);
+        byte[] value;
+        if (_v2)
+        {
+            // v2 keeps bytes as they were given and does not record whether they were JSON.
+            value = reader.GetFieldValue<byte[]>(0);
+        }
+        else
+        {
+            var json = reader.GetString(0);
+            value = isBinary ? Convert.FromBase64String(JsonSerializer.Deserialize<string>(json) ?? "") : Encoding.UTF8.GetBytes(json);
+        }
         DateTimeOffset? expires = reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetFieldValue<DateTime>(3), TimeSpan.Zero);
         return new StateItem(value, reader.GetString(2), isBinary, expires);
     }
@@ -176,7 +164,13 @@ public sealed class PostgresStateStore : IStateStore
         await _dataSource.DisposeAsync();
     }
 
-    private async Task SetAsync(NpgsqlConnection connection, StateSet request, CancellationToken cancellationToken)
+    private Task SetAsync(NpgsqlConnection connection, StateSet request, CancellationToken cancellationToken) =>
+        _v2 ? SetV2Async(connection, request, cancellationToken) : SetV1Async(connection, request, cancellationToken);
+
+    private Task DeleteAsync(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken) =>
+        _v2 ? DeleteV2Async(connection, request, cancellationToken) : DeleteV1Async(connection, request, cancellationToken);
+
+    private async Task SetV1Async(NpgsqlConnection connection, StateSet request, CancellationToken cancellationToken)
     {
         // Bytes become a JSON string of their base64 (isbinary = true); JSON values are stored as jsonb as they are.
         var json = request.IsBinary ? JsonSerializer.Serialize(Convert.ToBase64String(request.Value)) : Encoding.UTF8.GetString(request.Value);
@@ -215,7 +209,7 @@ public sealed class PostgresStateStore : IStateStore
         }
     }
 
-    private async Task DeleteAsync(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken)
+    private async Task DeleteV1Async(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand { Connection = connection };
         command.Parameters.Add(new NpgsqlParameter { Value = request.Key });
@@ -233,6 +227,128 @@ public sealed class PostgresStateStore : IStateStore
         }
     }
 
+    private async Task SetV2Async(NpgsqlConnection connection, StateSet request, CancellationToken cancellationToken)
+    {
+        var now = _context.Time.GetUtcNow();
+        DateTimeOffset? expires = request.Ttl is { } ttl && ttl > TimeSpan.Zero ? now + ttl : null;
+        await using var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Key });
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Value, NpgsqlDbType = NpgsqlDbType.Bytea });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)expires ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(new NpgsqlParameter { Value = now, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        if (string.IsNullOrEmpty(request.ETag))
+        {
+            var guard = request.Concurrency == Concurrency.FirstWrite ? " WHERE t.expires_at IS NOT NULL AND t.expires_at < $4" : "";
+            command.CommandText = $"""
+                INSERT INTO {_table} AS t (key, value, etag, expires_at, created_at) VALUES ($1, $2, gen_random_uuid(), $3, $4)
+                ON CONFLICT (key) DO UPDATE SET value = $2, updated_at = $4, etag = gen_random_uuid(), expires_at = $3{guard}
+                """;
+            if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+            {
+                throw new InvalidOperationException("no item was updated");
+            }
+            return;
+        }
+        command.Parameters.Add(new NpgsqlParameter { Value = ParseUuid(request.ETag) });
+        command.CommandText = $"""
+            UPDATE {_table} SET value = $2, updated_at = $4, etag = gen_random_uuid(), expires_at = $3
+            WHERE key = $1 AND etag = $5 AND (expires_at IS NULL OR expires_at >= $4)
+            """;
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            throw new ETagMismatchException("possible etag mismatch");
+        }
+    }
+
+    private async Task DeleteV2Async(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.Add(new NpgsqlParameter { Value = request.Key });
+        if (string.IsNullOrEmpty(request.ETag))
+        {
+            command.CommandText = $"DELETE FROM {_table} WHERE key = $1";
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return;
+        }
+        command.Parameters.Add(new NpgsqlParameter { Value = ParseUuid(request.ETag) });
+        command.CommandText = $"DELETE FROM {_table} WHERE key = $1 AND etag = $2";
+        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
+        {
+            throw new ETagMismatchException("possible etag mismatch");
+        }
+    }
+
+    /// <summary>v2 ETags are UUIDs; Dapr reports one that is not a UUID as a mismatch, not as invalid.</summary>
+    private static Guid ParseUuid(string etag) =>
+        Guid.TryParse(etag, out var uuid) ? uuid : throw new ETagMismatchException($"'{etag}' is not a UUID");
+
+    private async Task MigrateV1Async(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var applied = await MigrationLevelAsync(connection, "migrations", cancellationToken);
+        if (applied < 1)
+        {
+            await ExecAsync(connection, $"""
+                CREATE TABLE IF NOT EXISTS {_table} (
+                  key text NOT NULL PRIMARY KEY,
+                  value jsonb NOT NULL,
+                  isbinary boolean NOT NULL,
+                  insertdate TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+                  updatedate TIMESTAMP WITH TIME ZONE NULL
+                )
+                """, cancellationToken);
+        }
+        if (applied < 2)
+        {
+            await ExecAsync(connection, $"ALTER TABLE {_table} ADD COLUMN IF NOT EXISTS expiredate TIMESTAMP WITH TIME ZONE", cancellationToken);
+        }
+        if (applied < 3)
+        {
+            await ExecAsync(connection, $"ALTER TABLE {_table} ADD COLUMN IF NOT EXISTS row_id BIGINT GENERATED BY DEFAULT AS IDENTITY", cancellationToken);
+        }
+        if (applied < V1MigrationCount)
+        {
+            await SetMigrationLevelAsync(connection, "migrations", V1MigrationCount, cancellationToken);
+        }
+    }
+
+    private async Task MigrateV2Async(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        // The key carries the table prefix, so several v2 stores (and a v1 store) can share one metadata table.
+        var key = "migrations-state-v2-" + (_table.Length > "state".Length ? _table[..^"state".Length] : "");
+        if (await MigrationLevelAsync(connection, key, cancellationToken) >= 1)
+        {
+            return;
+        }
+        await ExecAsync(connection, $"""
+            CREATE TABLE IF NOT EXISTS {_table} (
+              key text NOT NULL PRIMARY KEY,
+              value bytea NOT NULL,
+              etag uuid NOT NULL DEFAULT gen_random_uuid(),
+              created_at timestamp with time zone NOT NULL DEFAULT now(),
+              updated_at timestamp with time zone,
+              expires_at timestamp with time zone
+            )
+            """, cancellationToken);
+        await ExecAsync(connection, $"CREATE INDEX ON {_table} (expires_at)", cancellationToken);
+        await SetMigrationLevelAsync(connection, key, 1, cancellationToken);
+    }
+
+    private async Task<int> MigrationLevelAsync(NpgsqlConnection connection, string key, CancellationToken cancellationToken)
+    {
+        await using var read = new NpgsqlCommand($"SELECT value FROM {_metadataTable} WHERE key = $1", connection);
+        read.Parameters.Add(new NpgsqlParameter { Value = key });
+        var level = await read.ExecuteScalarAsync(cancellationToken) as string;
+        return int.TryParse(level, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+    }
+
+    private async Task SetMigrationLevelAsync(NpgsqlConnection connection, string key, int level, CancellationToken cancellationToken)
+    {
+        await using var write = new NpgsqlCommand($"INSERT INTO {_metadataTable} (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", connection);
+        write.Parameters.Add(new NpgsqlParameter { Value = key });
+        write.Parameters.Add(new NpgsqlParameter { Value = level.ToString(CultureInfo.InvariantCulture) });
+        await write.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     /// <summary>The ETag is a transaction id (uint32); anything else is invalid, as in Dapr.</summary>
     private static string ParseXmin(string etag) =>
         uint.TryParse(etag, NumberStyles.None, CultureInfo.InvariantCulture, out var xmin)
@@ -246,7 +362,9 @@ public sealed class PostgresStateStore : IStateStore
         {
             try
             {
-                await using var command = _dataSource.CreateCommand($"DELETE FROM {_table} WHERE expiredate IS NOT NULL AND expiredate < $1");
+                await using var command = _dataSource.CreateCommand(_v2
+                    ? $"DELETE FROM {_table} WHERE expires_at IS NOT NULL AND expires_at < $1"
+                    : $"DELETE FROM {_table} WHERE expiredate IS NOT NULL AND expiredate < $1");
                 command.Parameters.Add(new NpgsqlParameter { Value = _context.Time.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
                 await command.ExecuteNonQueryAsync(stop);
             }

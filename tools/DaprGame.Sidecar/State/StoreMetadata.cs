@@ -15,9 +15,10 @@ internal static partial class StoreMetadata
     [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$", RegexOptions.CultureInvariant)]
     private static partial Regex Identifier();
 
-    public static string TableName(ComponentSpec spec, string field, string fallback, bool allowSchema)
+    /// <param name="suffix">Appended to the value first, for prefix settings such as PostgreSQL v2's <c>tablePrefix</c>.</param>
+    public static string TableName(ComponentSpec spec, string field, string fallback, bool allowSchema, string suffix = "")
     {
-        var value = spec.Get(field) is { Length: > 0 } v ? v : fallback;
+        var value = (spec.Get(field) is { Length: > 0 } v ? v : fallback) + suffix;
         if (!Identifier().IsMatch(value) || (!allowSchema && value.Contains('.', StringComparison.Ordinal)))
         {
             throw new InvalidOperationException($"metadata '{field}' value '{value}' is not a valid table name (letters, digits and underscores{(allowSchema ? ", optionally schema.table" : "")})");
