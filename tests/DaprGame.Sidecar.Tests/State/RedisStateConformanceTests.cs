@@ -90,6 +90,34 @@ public sealed class RedisStateConformanceTests(RedisServer redis) : StateStoreCo
         Assert.True(string.IsNullOrEmpty(etag));
     }
 
+    [Fact]
+    public async Task An_unreachable_server_fails_start_up_with_one_line_naming_the_file()
+    {
+        var port = DaprGame.Sidecar.Hosting.SidecarHost.FreePort();
+
+        var e = await Assert.ThrowsAsync<DaprGame.Sidecar.Components.ResourceException>(() => StartWithAsync(new() { ["redisHost"] = $"127.0.0.1:{port}" }));
+
+        Assert.EndsWith("state.yaml", e.File, StringComparison.Ordinal);
+        Assert.Contains("'statestore' (state.redis) failed to initialise", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Theory]
+    [InlineData("enableTLS", "true", "enableTLS=true is not supported")]
+    [InlineData("redisType", "cluster", "redisType 'cluster' is not supported")]
+    public async Task Unsupported_settings_are_refused_by_name(string field, string value, string expected)
+    {
+        var e = await Assert.ThrowsAsync<DaprGame.Sidecar.Components.ResourceException>(() => StartWithAsync(new() { ["redisHost"] = redis.Host, [field] = value }));
+
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    private static Task<DaprGame.Testing.TestSidecar> StartWithAsync(Dictionary<string, string> metadata) =>
+        DaprGame.Testing.TestSidecar.StartAsync(NewAppId(), new Dictionary<string, string>
+        {
+            ["state.yaml"] = DaprGame.Testing.Yaml.Component(Store, "state.redis", metadata),
+        });
+
     private Task<ConnectionMultiplexer> ConnectAsync() =>
         ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions { EndPoints = { redis.Host }, AllowAdmin = true, ConnectTimeout = 5000 });
 }
