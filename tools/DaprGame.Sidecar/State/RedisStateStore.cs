@@ -14,6 +14,8 @@ namespace DaprGame.Sidecar.State;
 /// The store cannot tell an explicit <c>LAST_WRITE</c> from "no concurrency given" (<see cref="Concurrency"/> folds
 /// them), and the SDK sends no options unless asked, which daprd passes on as "unspecified": an ETag is then checked.
 /// So a supplied ETag is always checked here; real Redis would ignore it only under an explicit <c>LAST_WRITE</c>.
+/// Strong consistency makes Dapr issue <c>WAIT</c> only when the server has replicas; a local single node has none,
+/// so it is never issued.
 /// </remarks>
 public sealed class RedisStateStore : IStateStore
 {
