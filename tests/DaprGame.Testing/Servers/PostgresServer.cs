@@ -43,6 +43,43 @@ public sealed class PostgresServer : IAsyncLifetime
             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
         ], asUser);
         await ServerProcess.WaitForPortAsync(Port, _process, "postgres", TimeSpan.FromSeconds(60));
+        await WaitForQueriesAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// PostgreSQL listens before it accepts sessions: until recovery ends it answers 57P03 "the database system is
+    /// starting up". Poll with a real query, against a deadline, so tests never meet that window.
+    /// </summary>
+    private async Task WaitForQueriesAsync(TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        var connectionString = new Npgsql.NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = Port, Username = "postgres", Database = "postgres", Pooling = false }.ToString();
+        while (true)
+        {
+            try
+            {
+                await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+                await connection.OpenAsync(deadline.Token);
+                await using var command = new Npgsql.NpgsqlCommand("SELECT 1", connection);
+                await command.ExecuteScalarAsync(deadline.Token);
+                return;
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState == "57P03")
+            {
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"postgres on port {Port} did not accept queries within {timeout.TotalSeconds:0} s");
+            }
+            try
+            {
+                await Task.Delay(50, deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"postgres on port {Port} did not accept queries within {timeout.TotalSeconds:0} s");
+            }
+        }
     }
 
     private static void RunToEnd(string file, string[] args, string? asUser)
