@@ -1,5 +1,6 @@
 using Dapr;
 using Dapr.Client;
+using DaprGame.Testing;
 using DaprGame.Testing.Servers;
 using Grpc.Core;
 using StackExchange.Redis;
@@ -62,6 +63,37 @@ public sealed class RedisStateConformanceTests(RedisServer redis) : StateStoreCo
         await sidecar.Client.SaveStateAsync(Store, "k", new { Name = "bob" }, new StateOptions { Concurrency = ConcurrencyMode.FirstWrite }, cancellationToken: Ct);
         Assert.Equal("2", (string?)await db.HashGetAsync("layout-app||k", "version"));
         Assert.Equal("0", (string?)await db.HashGetAsync("layout-app||k", "first-write"));
+    }
+
+    [Fact]
+    public async Task An_explicit_last_write_ignores_a_stale_etag_as_dapr_s_redis_component_does()
+    {
+        await using var sidecar = await StartAsync(NewAppId());
+        await sidecar.Client.SaveStateAsync(Store, "k", "one", cancellationToken: Ct);
+
+        var saved = await sidecar.Client.TrySaveStateAsync(Store, "k", "two", "999", new StateOptions { Concurrency = ConcurrencyMode.LastWrite }, cancellationToken: Ct);
+
+        Assert.True(saved);
+        Assert.Equal("two", await sidecar.Client.GetStateAsync<string>(Store, "k", cancellationToken: Ct));
+        Assert.False(await sidecar.Client.TrySaveStateAsync(Store, "k", "three", "999", cancellationToken: Ct));
+    }
+
+    [Fact]
+    public async Task A_request_ttl_of_minus_one_overrides_the_component_default_expiry()
+    {
+        var appId = NewAppId();
+        await using var sidecar = await TestSidecar.StartAsync(appId, new Dictionary<string, string>
+        {
+            ["state.yaml"] = Yaml.Component(Store, ComponentType, new Dictionary<string, string> { ["redisHost"] = redis.Host, ["ttlInSeconds"] = "600" }),
+        });
+        await using var connection = await ConnectAsync();
+        var db = connection.GetDatabase();
+
+        await sidecar.Client.SaveStateAsync(Store, "defaulted", "x", cancellationToken: Ct);
+        await sidecar.Client.SaveStateAsync(Store, "forever", "x", metadata: new Dictionary<string, string> { ["ttlInSeconds"] = "-1" }, cancellationToken: Ct);
+
+        Assert.InRange((await db.KeyTimeToLiveAsync($"{appId}||defaulted"))!.Value, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(600));
+        Assert.Null(await db.KeyTimeToLiveAsync($"{appId}||forever"));
     }
 
     [Fact]

@@ -3,7 +3,10 @@ namespace DaprGame.Sidecar.State;
 /// <summary>How a save treats an existing key, as Dapr's <c>StateOptions.concurrency</c>.</summary>
 public enum Concurrency
 {
-    /// <summary>Unspecified behaves as last-write.</summary>
+    /// <summary>Not given by the caller: behaves as last-write, but an ETag, when sent, is still checked.</summary>
+    Unspecified,
+
+    /// <summary>Explicit last-write. Stores differ here as in Dapr: Redis then ignores the ETag.</summary>
     LastWrite,
     FirstWrite,
 }
@@ -14,7 +17,7 @@ public sealed record StateItem(byte[] Value, string ETag, bool IsBinary, DateTim
 /// <summary>One save, on a key that already carries its Dapr prefix (<c>appId||key</c>).</summary>
 /// <param name="IsBinary">True for bytes from the gRPC API (stored as base64 by SQL stores); false for JSON values
 /// (actor state, saves with <c>contentType=application/json</c>).</param>
-/// <param name="Ttl">Null or non-positive means no expiry.</param>
+/// <param name="Ttl">Null when the request set none (a component default may apply); zero when it asked for no expiry (<c>ttlInSeconds</c> ≤ 0).</param>
 public sealed record StateSet(string Key, byte[] Value, string? ETag, Concurrency Concurrency, TimeSpan? Ttl, bool IsBinary = true);
 
 /// <summary>One delete, on a prefixed key.</summary>

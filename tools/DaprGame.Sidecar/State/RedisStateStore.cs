@@ -234,7 +234,7 @@ public sealed class RedisStateStore : IStateStore
 
     public async Task SetAsync(StateSet request, CancellationToken cancellationToken)
     {
-        var expected = ExpectedVersion(request.ETag);
+        var expected = ExpectedVersion(request);
         try
         {
             await Db.ScriptEvaluateAsync(SetScript, [request.Key],
@@ -279,7 +279,7 @@ public sealed class RedisStateStore : IStateStore
             {
                 keys[i] = set.Key;
                 args[b] = "s";
-                args[b + 1] = ExpectedVersion(set.ETag);
+                args[b + 1] = ExpectedVersion(set);
                 args[b + 2] = set.Value;
                 args[b + 3] = set.Concurrency == Concurrency.FirstWrite ? "1" : "0";
                 args[b + 4] = TtlSeconds(set);
@@ -317,10 +317,14 @@ public sealed class RedisStateStore : IStateStore
 
     private IDatabase Db => (_connection ?? throw new InvalidOperationException("state.redis is not initialised")).GetDatabase(_database);
 
-    /// <summary>Dapr parses the ETag as an integer before a write (non-numeric: invalid); no ETag is sent as "0".</summary>
-    private static string ExpectedVersion(string? etag)
+    /// <summary>
+    /// Dapr parses the ETag as an integer before a write (non-numeric: invalid); no ETag is sent as "0", and so is
+    /// any ETag under an explicit last-write, which the Redis component ignores.
+    /// </summary>
+    private static string ExpectedVersion(StateSet request)
     {
-        if (string.IsNullOrEmpty(etag))
+        var etag = request.ETag;
+        if (string.IsNullOrEmpty(etag) || request.Concurrency == Concurrency.LastWrite)
         {
             return "0";
         }
@@ -330,9 +334,13 @@ public sealed class RedisStateStore : IStateStore
     }
 
     /// <summary>
-    /// The request's TTL, else the component's <c>ttlInSeconds</c>; 0 means PERSIST. The request cannot say "-1"
-    /// apart from "absent" (<see cref="StateSet.Ttl"/> folds both into null), so a component default applies to both.
+    /// The request's TTL, else the component's <c>ttlInSeconds</c>; 0 means PERSIST. A request asking for no
+    /// expiry (<c>ttlInSeconds</c> ≤ 0, carried as zero) overrides the component default.
     /// </summary>
-    private long TtlSeconds(StateSet request) =>
-        request.Ttl is { } ttl && ttl > TimeSpan.Zero ? (long)Math.Ceiling(ttl.TotalSeconds) : Math.Max(0, _defaultTtlSeconds);
+    private long TtlSeconds(StateSet request) => request.Ttl switch
+    {
+        { } ttl when ttl > TimeSpan.Zero => (long)Math.Ceiling(ttl.TotalSeconds),
+        { } => 0,
+        null => Math.Max(0, _defaultTtlSeconds),
+    };
 }

@@ -169,7 +169,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
             ? new Dictionary<string, string> { ["ttlExpireTime"] = exp.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture) }
             : new Dictionary<string, string>();
 
-    /// <summary>Parses <c>ttlInSeconds</c> request metadata; -1 or ≤ 0 means no expiry.</summary>
+    /// <summary>Parses <c>ttlInSeconds</c> request metadata: absent gives null; -1 or ≤ 0 gives zero, meaning "no expiry".</summary>
     public static TimeSpan? ParseTtl(IReadOnlyDictionary<string, string>? metadata)
     {
         if (metadata is null || !metadata.TryGetValue("ttlInSeconds", out var raw))
@@ -177,7 +177,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
             return null;
         }
         return long.TryParse(raw, out var seconds)
-            ? seconds > 0 ? TimeSpan.FromSeconds(seconds) : null
+            ? seconds > 0 ? TimeSpan.FromSeconds(seconds) : TimeSpan.Zero
             : throw DaprApiException.BadRequest("ERR_MALFORMED_REQUEST", $"incorrect value for metadata 'ttlInSeconds': '{raw}' is not an integer");
     }
 

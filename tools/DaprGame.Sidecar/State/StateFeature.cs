@@ -118,7 +118,12 @@ public sealed class StateFeature(StateApi api) : ISidecarFeature
     }
 
     private static Concurrency FromGrpc(StateOptions? options) =>
-        options?.Concurrency == StateOptions.Types.StateConcurrency.ConcurrencyFirstWrite ? Concurrency.FirstWrite : Concurrency.LastWrite;
+        options?.Concurrency switch
+        {
+            StateOptions.Types.StateConcurrency.ConcurrencyFirstWrite => Concurrency.FirstWrite,
+            StateOptions.Types.StateConcurrency.ConcurrencyLastWrite => Concurrency.LastWrite,
+            _ => Concurrency.Unspecified,
+        };
 
     // ---- HTTP ----
 
@@ -155,7 +160,7 @@ public sealed class StateFeature(StateApi api) : ISidecarFeature
     private async Task DeleteHttpAsync(HttpContext context, string store, string key)
     {
         var etag = context.Request.Headers.IfMatch.ToString();
-        var concurrency = context.Request.Query["concurrency"] == "first-write" ? Concurrency.FirstWrite : Concurrency.LastWrite;
+        var concurrency = ConcurrencyOf(context.Request.Query["concurrency"].ToString());
         await api.DeleteAsync(store, new StateDelete(key, etag.Length == 0 ? null : etag, concurrency), context.RequestAborted);
         context.Response.StatusCode = StatusCodes.Status204NoContent;
     }
@@ -224,10 +229,16 @@ public sealed class StateFeature(StateApi api) : ISidecarFeature
     }
 
     private static Concurrency ConcurrencyOf(JsonElement e) =>
-        e.TryGetProperty("options", out var o) && o.ValueKind == JsonValueKind.Object
-            && o.TryGetProperty("concurrency", out var c) && c.GetString() == "first-write"
-            ? Concurrency.FirstWrite
-            : Concurrency.LastWrite;
+        e.TryGetProperty("options", out var o) && o.ValueKind == JsonValueKind.Object && o.TryGetProperty("concurrency", out var c)
+            ? ConcurrencyOf(c.GetString())
+            : Concurrency.Unspecified;
+
+    private static Concurrency ConcurrencyOf(string? value) => value switch
+    {
+        "first-write" => Concurrency.FirstWrite,
+        "last-write" => Concurrency.LastWrite,
+        _ => Concurrency.Unspecified,
+    };
 
     /// <summary>Writes stored bytes as a JSON value when they are JSON, else as a JSON string.</summary>
     private static void WriteValue(Utf8JsonWriter writer, byte[] data)
