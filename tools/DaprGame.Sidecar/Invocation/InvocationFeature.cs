@@ -228,13 +228,9 @@ public sealed class InvocationFeature : ISidecarFeature
             await DirectInvokeErrorAsync(context, appId, "app channel not initialized (the sidecar has no --app-port)");
             return;
         }
+        // The channel adds APP_API_TOKEN; CopyRequest drops any incoming dapr-api-token, so the app sees only that one.
         using var request = channel.CreateRequest(HttpMethod.Parse(context.Request.Method), pathAndQuery);
         HttpForwarding.CopyRequest(context.Request, request);
-        if (_runtime.Options.AppApiToken is { Length: > 0 } token)
-        {
-            // CopyRequest drops any incoming dapr-api-token; the app sees only this sidecar's APP_API_TOKEN.
-            request.Headers.TryAddWithoutValidation("dapr-api-token", token);
-        }
         try
         {
             using var response = await channel.SendAsync(request, context.RequestAborted);
