@@ -13,6 +13,9 @@ public sealed class LaunchOptions
     /// <summary>A folder name under <c>components/</c> next to the run file; replaces every app's resources paths.</summary>
     public string? Profile { get; set; }
 
+    /// <summary>Resources folders that replace every app's resources paths (wins over <see cref="Profile"/>).</summary>
+    public IReadOnlyList<string>? ResourcesPaths { get; set; }
+
     /// <summary>Where prefixed app and sidecar lines go; must be thread-safe (see <see cref="TextWriter.Synchronized"/>).</summary>
     public TextWriter Output { get; set; } = TextWriter.Synchronized(Console.Out);
 
@@ -96,8 +99,8 @@ public sealed class MultiAppLauncher : IAsyncDisposable
     {
         var registry = _options.Registry ?? new InProcessAppRegistry();
         var parentEnv = _options.Environment ?? ProcessEnvironment();
-        IReadOnlyList<string>? profilePaths = null;
-        if (_options.Profile is { } profile)
+        var profilePaths = _options.ResourcesPaths;
+        if (profilePaths is null && _options.Profile is { } profile)
         {
             var dir = Path.Combine(file.Directory, "components", profile);
             profilePaths = Directory.Exists(dir) ? [dir] : throw new LaunchException($"profile '{profile}': folder {dir} does not exist");
