@@ -21,7 +21,11 @@ public sealed class PrefixedLoggerProvider(TextWriter output, string prefix, Log
 
     /// <summary>A logger factory writing through this provider only.</summary>
     public static ILoggerFactory CreateFactory(TextWriter output, string prefix, LogLevel minimum) =>
-        LoggerFactory.Create(b => b.ClearProviders().SetMinimumLevel(minimum).AddProvider(new PrefixedLoggerProvider(output, prefix, minimum)));
+        LoggerFactory.Create(b => b.ClearProviders()
+            .SetMinimumLevel(minimum)
+            // daprd does not log every request at info; ASP.NET Core's per-request lines appear only at debug.
+            .AddFilter("Microsoft", minimum <= LogLevel.Debug ? minimum : LogLevel.Warning)
+            .AddProvider(new PrefixedLoggerProvider(output, prefix, minimum)));
 
     public ILogger CreateLogger(string categoryName) => new Logger(output, prefix, minimum, categoryName);
 
