@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using DaprGame.Sidecar.Api;
 using DaprGame.Sidecar.Components;
+using DaprGame.Sidecar.Invocation;
 using DaprGame.Sidecar.PubSub;
 using DaprGame.Sidecar.State;
 using Grpc.AspNetCore.Server.Model;
@@ -21,6 +22,12 @@ public sealed class SidecarEnvironment
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
     public ILoggerFactory Logging { get; init; } = NullLoggerFactory.Instance;
+
+    /// <summary>
+    /// How this sidecar finds other apps' sidecars for service invocation. Defaults to the process-wide
+    /// <see cref="InProcessAppRegistry.Shared"/>; separately started processes use a <see cref="FileAppRegistry"/>.
+    /// </summary>
+    public IAppRegistry Registry { get; init; } = InProcessAppRegistry.Shared;
 }
 
 /// <summary>
@@ -89,7 +96,7 @@ public sealed class SidecarHost : IAsyncDisposable
         var httpPort = options.HttpPort == 0 ? FreePort() : options.HttpPort;
         var grpcPort = options.GrpcPort == 0 ? FreePort(except: httpPort) : options.GrpcPort;
 
-        var features = SidecarFeatures.Create(runtime);
+        var features = SidecarFeatures.Create(runtime, environment, httpPort);
         var grpcTable = new GrpcMethodTable();
         foreach (var f in features)
         {
@@ -146,6 +153,11 @@ public sealed class SidecarHost : IAsyncDisposable
         }
         var path = context.Request.Path;
         if (HttpMethods.IsGet(context.Request.Method) && (path == "/v1.0/healthz" || path == "/v1.0/healthz/outbound"))
+        {
+            return next(context);
+        }
+        // Calls from peer sidecars carry the callee's internal key instead (checked by the invocation feature).
+        if (path.StartsWithSegments(HttpForwarding.InternalPrefix, StringComparison.Ordinal))
         {
             return next(context);
         }
@@ -227,10 +239,11 @@ public sealed class SidecarHost : IAsyncDisposable
 /// <summary>The features every sidecar runs, in the order they start.</summary>
 internal static class SidecarFeatures
 {
-    public static List<ISidecarFeature> Create(SidecarRuntime runtime) =>
+    public static List<ISidecarFeature> Create(SidecarRuntime runtime, SidecarEnvironment environment, int httpPort) =>
     [
         new CoreFeature(runtime),
         new StateFeature(new StateApi(runtime.Components, runtime.Options)),
         new PubSubFeature(runtime),
+        new InvocationFeature(runtime, environment.Registry, httpPort),
     ];
 }
