@@ -124,12 +124,14 @@ public sealed class PubSubFeature : ISidecarFeature
                 {
                     return [];
                 }
-                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-                if (response.IsSuccessStatusCode)
+                if (!response.IsSuccessStatusCode)
                 {
-                    return body.Length == 0 ? [] : SubscriptionDefinition.ParseProgrammatic(body);
+                    // daprd logs any other status and goes on without programmatic subscriptions.
+                    _log.LogError("app returned http status code {Status} from subscription endpoint; no programmatic subscriptions", (int)response.StatusCode);
+                    return [];
                 }
-                error = $"app returned HTTP {(int)response.StatusCode}";
+                var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+                return body.Length == 0 ? [] : SubscriptionDefinition.ParseProgrammatic(body);
             }
             catch (HttpRequestException e)
             {
@@ -137,7 +139,10 @@ public sealed class PubSubFeature : ISidecarFeature
             }
             catch (JsonException e)
             {
-                throw new InvalidOperationException($"the app's /dapr/subscribe response is not a valid subscription list: {e.Message}", e);
+                // An app with a catch-all route may answer /dapr/subscribe with anything: report it and deliver nothing
+                // programmatic rather than refuse to start, so the app's other traffic still flows.
+                _log.LogError("the app's /dapr/subscribe response is not a valid subscription list ({Error}); no programmatic subscriptions", e.Message);
+                return [];
             }
             if (attempt == 3)
             {
