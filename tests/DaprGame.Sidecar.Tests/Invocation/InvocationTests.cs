@@ -13,22 +13,42 @@ using Grpc.Core;
 
 namespace DaprGame.Sidecar.Tests.Invocation;
 
+/// <summary>Sidecars in one process (tests, the multi-app launcher): the caller sidecar hands the call to the callee sidecar directly.</summary>
+public sealed class InProcessInvocationTests : InvocationTests
+{
+    protected override IAppRegistry CreateRegistry() => new InProcessAppRegistry();
+}
+
+/// <summary>Separately started sidecars, found through the file registry: the call crosses a loopback HTTP hop between sidecars.</summary>
+public sealed class CrossProcessInvocationTests : InvocationTests
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("daprgame-registry-").FullName;
+
+    protected override IAppRegistry CreateRegistry() => new FileAppRegistry(_folder);
+
+    protected override void Cleanup() => Directory.Delete(_folder, recursive: true);
+}
+
 /// <summary>
 /// Service invocation through two sidecars, driven by the official SDK: the caller app's client talks to its
-/// sidecar, which forwards to the echo app's sidecar, which calls the echo app on a real loopback port.
+/// sidecar, which forwards to the echo app's sidecar, which calls the echo app on a real loopback port. Every case
+/// runs over both ways sidecars reach each other.
 /// </summary>
-public sealed class InvocationTests : IAsyncLifetime
+public abstract class InvocationTests : IAsyncLifetime
 {
     private static readonly Dictionary<string, string> NoResources = [];
-    private readonly SidecarEnvironment _environment = new() { Registry = new InProcessAppRegistry() };
+    private SidecarEnvironment _environment = null!;
     private EchoApp _echo = null!;
     private TestSidecar _echoSidecar = null!;
     private TestSidecar _caller = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    protected abstract IAppRegistry CreateRegistry();
+
     public async ValueTask InitializeAsync()
     {
+        _environment = new SidecarEnvironment { Registry = CreateRegistry() };
         _echo = await EchoApp.StartAsync("echo-1");
         _echoSidecar = await TestSidecar.StartAsync("echo", NoResources, o =>
         {
@@ -44,6 +64,13 @@ public sealed class InvocationTests : IAsyncLifetime
         await _caller.DisposeAsync();
         await _echoSidecar.DisposeAsync();
         await _echo.DisposeAsync();
+        Cleanup();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Removes what <see cref="CreateRegistry"/> created, after every sidecar has stopped.</summary>
+    protected virtual void Cleanup()
+    {
     }
 
     public static TheoryData<string> Verbs => ["GET", "POST", "PUT", "DELETE", "PATCH"];

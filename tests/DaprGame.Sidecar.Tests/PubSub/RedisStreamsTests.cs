@@ -89,6 +89,35 @@ public sealed class RedisStreamsTests(RedisServer redis) : IClassFixture<RedisSe
     }
 
     [Fact]
+    public async Task With_consumerID_set_per_replica_each_replica_is_its_own_consumer_and_gets_every_message()
+    {
+        // {podName} expands to each sidecar's instance id, so every replica of the app-id is its own consumer group:
+        // what a gateway needs to push every event to the sockets it holds.
+        var appId = Unique("push");
+        var topic = Unique("events");
+        var resources = PubSubRig.Resources("redis", redis, new() { ["consumerID"] = "{podName}" });
+        void Subscribe(SubscriberApp app) => app.Subscribe(new TopicOptions { PubsubName = PubSubRig.PubSubName, Name = topic }, "events");
+
+        await using var replica1 = await PubSubRig.StartAsync(appId, resources, Subscribe);
+        await using var replica2 = await PubSubRig.StartAsync(appId, resources, Subscribe);
+        const int count = 5;
+        for (var i = 0; i < count; i++)
+        {
+            await replica1.Sidecar.Client.PublishEventAsync(PubSubRig.PubSubName, topic, new { N = i }, Ct);
+        }
+
+        foreach (var replica in new[] { replica1, replica2 })
+        {
+            var seen = new HashSet<int>();
+            for (var i = 0; i < count; i++)
+            {
+                seen.Add((await replica.App.NextAsync("events", $"message {i + 1} of {count} at one replica")).CloudEvent.GetProperty("data").GetProperty("n").GetInt32());
+            }
+            Assert.Equal(count, seen.Count);
+        }
+    }
+
+    [Fact]
     public async Task Streams_use_daprs_layout_and_a_new_group_reads_from_the_start()
     {
         var topic = Unique("layout");

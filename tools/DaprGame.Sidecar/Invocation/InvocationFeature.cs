@@ -18,7 +18,7 @@ namespace DaprGame.Sidecar.Invocation;
 /// query, headers and body go through unchanged, as do the app's status, headers and body.
 /// gRPC <c>InvokeService</c> (deprecated) is left unbound, so it answers Unimplemented.
 /// </summary>
-public sealed class InvocationFeature : ISidecarFeature
+public sealed class InvocationFeature : ISidecarFeature, IInProcessInvocationTarget
 {
     private const string InvokePrefix = "/v1.0/invoke/";
     private const int BuiltInRetries = 3;
@@ -75,7 +75,7 @@ public sealed class InvocationFeature : ISidecarFeature
     {
         var o = _runtime.Options;
         _registration = await _registry.RegisterAsync(
-            new AppEndpoint(o.AppId, o.InstanceId, "127.0.0.1", _httpPort, _internalKey, Environment.ProcessId), cancellationToken);
+            new AppEndpoint(o.AppId, o.InstanceId, "127.0.0.1", _httpPort, _internalKey, Environment.ProcessId) { InProcess = this }, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()
@@ -135,6 +135,13 @@ public sealed class InvocationFeature : ISidecarFeature
             if (target is null)
             {
                 await DirectInvokeErrorAsync(context, appId, $"couldn't find service: {appId}");
+                return;
+            }
+            if (target.InProcess is { } local)
+            {
+                // Measured (bench sidecar): skipping the loopback hop between two sidecars of one process is the
+                // difference between ~0.3 and ~0.5 of direct throughput.
+                await local.ServeAsync(context, _runtime.Options.AppId, methodPathAndQuery, traceparent, ct);
                 return;
             }
             using var request = new HttpRequestMessage(
@@ -210,13 +217,31 @@ public sealed class InvocationFeature : ISidecarFeature
             context.Response.StatusCode = StatusCodes.Status403Forbidden;
             return;
         }
-        var appId = _runtime.Options.AppId;
         var pathAndQuery = RawTarget(context)[HttpForwarding.InternalPrefix.Length..];
         if (pathAndQuery.Length == 0 || pathAndQuery[0] != '/')
         {
             pathAndQuery = "/" + pathAndQuery;
         }
         var caller = context.Request.Headers["dapr-caller-app-id"].ToString();
+        await ServeAppAsync(context, caller, pathAndQuery, decorate: null, context.RequestAborted);
+    }
+
+    /// <inheritdoc />
+    public Task ServeAsync(HttpContext context, string callerAppId, string pathAndQuery, string traceparent, CancellationToken cancellationToken) =>
+        ServeAppAsync(context, callerAppId, pathAndQuery, request =>
+        {
+            request.Headers.Remove("dapr-caller-app-id");
+            request.Headers.Remove("dapr-callee-app-id");
+            request.Headers.Remove("traceparent");
+            request.Headers.TryAddWithoutValidation("dapr-caller-app-id", callerAppId);
+            request.Headers.TryAddWithoutValidation("dapr-callee-app-id", _runtime.Options.AppId);
+            request.Headers.TryAddWithoutValidation("traceparent", traceparent);
+        }, cancellationToken);
+
+    /// <summary>The callee's half: access control, then the app through the app channel, the answer copied back.</summary>
+    private async Task ServeAppAsync(HttpContext context, string caller, string pathAndQuery, Action<HttpRequestMessage>? decorate, CancellationToken cancellationToken)
+    {
+        var appId = _runtime.Options.AppId;
         if (!AccessControl.Allows(_runtime.Resources.Configuration.AccessControl, caller, context.Request.Method, PathOnly(pathAndQuery)))
         {
             await DaprHttp.WriteErrorAsync(context, 403, "ERR_PERMISSION_DENIED",
@@ -231,10 +256,11 @@ public sealed class InvocationFeature : ISidecarFeature
         // The channel adds APP_API_TOKEN; CopyRequest drops any incoming dapr-api-token, so the app sees only that one.
         using var request = channel.CreateRequest(HttpMethod.Parse(context.Request.Method), pathAndQuery);
         HttpForwarding.CopyRequest(context.Request, request);
+        decorate?.Invoke(request);
         try
         {
-            using var response = await channel.SendAsync(request, context.RequestAborted);
-            await HttpForwarding.CopyResponseAsync(response, context.Response, context.RequestAborted);
+            using var response = await channel.SendAsync(request, cancellationToken);
+            await HttpForwarding.CopyResponseAsync(response, context.Response, cancellationToken);
         }
         catch (HttpRequestException e) when (!context.Response.HasStarted)
         {
