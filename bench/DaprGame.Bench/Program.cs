@@ -8,7 +8,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, Task<BenchReport>>>(St
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))
 {
-    Console.Error.WriteLine($"usage: DaprGame.Bench <{string.Join('|', scenarios.Keys)}> [--runs N] [--seconds S] [--rate R] [--workers W] [--out file.json]");
+    Console.Error.WriteLine($"usage: DaprGame.Bench <{string.Join('|', scenarios.Keys)}> [--runs N] [--seconds S] [--rate R] [--workers W] [--filter text] [--out file.json]");
     return 2;
 }
 

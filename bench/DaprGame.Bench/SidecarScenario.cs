@@ -73,6 +73,12 @@ internal static class SidecarScenario
 
         await RedisStateAsync(report, options, folder, ct);
 
+        if (!options.Includes("publish"))
+        {
+            Directory.Delete(folder, recursive: true);
+            return report;
+        }
+
         // Publish → delivery: time from the publish call to the subscriber's handler, through the in-memory broker.
         var publishLatency = new LatencyRecorder();
         var collector = Task.Run(async () =>
@@ -102,6 +108,10 @@ internal static class SidecarScenario
         double? addedP99Target = null, double? throughputRatioTarget = null)
     {
         var ct = CancellationToken.None;
+        if (!options.Includes(operation))
+        {
+            return;
+        }
         // Warm up both paths (JIT, connection pools) before measuring.
         await Load.SaturateAsync(baseline, 8, TimeSpan.FromSeconds(1), ct);
         await Load.SaturateAsync(subject, 8, TimeSpan.FromSeconds(1), ct);
@@ -136,6 +146,10 @@ internal static class SidecarScenario
 
     private static async Task RedisStateAsync(BenchReport report, BenchOptions options, string folder, CancellationToken ct)
     {
+        if (!options.Includes("redis"))
+        {
+            return;
+        }
         var exe = RedisCandidates.FirstOrDefault(File.Exists);
         if (exe is null)
         {
