@@ -29,8 +29,7 @@ public sealed class PostgresStateStore : IStateStore
     private readonly string _metadataTable;
     private readonly TimeSpan _cleanupInterval;
     private readonly NpgsqlDataSource _dataSource;
-    private CancellationTokenSource? _cleanupStop;
-    private Task? _cleanupLoop;
+    private ExpiryCleanup? _cleanup;
 
     public PostgresStateStore(ComponentSpec spec, ComponentContext context)
     {
@@ -81,11 +80,7 @@ public sealed class PostgresStateStore : IStateStore
         }
         await tx.CommitAsync(cancellationToken);
 
-        if (_cleanupInterval > TimeSpan.Zero)
-        {
-            _cleanupStop = new CancellationTokenSource();
-            _cleanupLoop = CleanupLoopAsync(_cleanupStop.Token);
-        }
+        _cleanup = ExpiryCleanup.Start(_cleanupInterval, _context.Time, SweepExpiredAsync);
     }
 
     public async Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken)
@@ -149,26 +144,15 @@ public sealed class PostgresStateStore : IStateStore
 
     public async ValueTask DisposeAsync()
     {
-        if (_cleanupStop is not null)
+        if (_cleanup is not null)
         {
-            await _cleanupStop.CancelAsync();
-            try
-            {
-                await _cleanupLoop!;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            _cleanupStop.Dispose();
+            await _cleanup.DisposeAsync();
         }
         await _dataSource.DisposeAsync();
     }
 
     private Task SetAsync(NpgsqlConnection connection, StateSet request, CancellationToken cancellationToken) =>
         _v2 ? SetV2Async(connection, request, cancellationToken) : SetV1Async(connection, request, cancellationToken);
-
-    private Task DeleteAsync(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken) =>
-        _v2 ? DeleteV2Async(connection, request, cancellationToken) : DeleteV1Async(connection, request, cancellationToken);
 
     private async Task SetV1Async(NpgsqlConnection connection, StateSet request, CancellationToken cancellationToken)
     {
@@ -209,24 +193,6 @@ public sealed class PostgresStateStore : IStateStore
         }
     }
 
-    private async Task DeleteV1Async(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand { Connection = connection };
-        command.Parameters.Add(new NpgsqlParameter { Value = request.Key });
-        if (string.IsNullOrEmpty(request.ETag))
-        {
-            command.CommandText = $"DELETE FROM {_table} WHERE key = $1";
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return;
-        }
-        command.Parameters.Add(new NpgsqlParameter { Value = ParseXmin(request.ETag) });
-        command.CommandText = $"DELETE FROM {_table} WHERE key = $1 AND xmin::text = $2";
-        if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
-        {
-            throw new ETagMismatchException("possible etag mismatch");
-        }
-    }
-
     private async Task SetV2Async(NpgsqlConnection connection, StateSet request, CancellationToken cancellationToken)
     {
         var now = _context.Time.GetUtcNow();
@@ -260,7 +226,8 @@ public sealed class PostgresStateStore : IStateStore
         }
     }
 
-    private async Task DeleteV2Async(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken)
+    /// <summary>Without an ETag, delete unconditionally; with one, only the matching row (v1: <c>xmin</c>, v2: the etag column).</summary>
+    private async Task DeleteAsync(NpgsqlConnection connection, StateDelete request, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand { Connection = connection };
         command.Parameters.Add(new NpgsqlParameter { Value = request.Key });
@@ -270,8 +237,10 @@ public sealed class PostgresStateStore : IStateStore
             await command.ExecuteNonQueryAsync(cancellationToken);
             return;
         }
-        command.Parameters.Add(new NpgsqlParameter { Value = ParseUuid(request.ETag) });
-        command.CommandText = $"DELETE FROM {_table} WHERE key = $1 AND etag = $2";
+        command.Parameters.Add(new NpgsqlParameter { Value = _v2 ? ParseUuid(request.ETag) : ParseXmin(request.ETag) });
+        command.CommandText = _v2
+            ? $"DELETE FROM {_table} WHERE key = $1 AND etag = $2"
+            : $"DELETE FROM {_table} WHERE key = $1 AND xmin::text = $2";
         if (await command.ExecuteNonQueryAsync(cancellationToken) != 1)
         {
             throw new ETagMismatchException("possible etag mismatch");
@@ -355,23 +324,19 @@ public sealed class PostgresStateStore : IStateStore
             ? xmin.ToString(CultureInfo.InvariantCulture)
             : throw new ETagInvalidException($"'{etag}' is not a transaction id");
 
-    private async Task CleanupLoopAsync(CancellationToken stop)
+    private async Task SweepExpiredAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(_cleanupInterval, _context.Time);
-        while (await timer.WaitForNextTickAsync(stop))
+        try
         {
-            try
-            {
-                await using var command = _dataSource.CreateCommand(_v2
-                    ? $"DELETE FROM {_table} WHERE expires_at IS NOT NULL AND expires_at < $1"
-                    : $"DELETE FROM {_table} WHERE expiredate IS NOT NULL AND expiredate < $1");
-                command.Parameters.Add(new NpgsqlParameter { Value = _context.Time.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
-                await command.ExecuteNonQueryAsync(stop);
-            }
-            catch (NpgsqlException)
-            {
-                // An unreachable server skips this round; expired rows stay invisible to reads until the next one.
-            }
+            await using var command = _dataSource.CreateCommand(_v2
+                ? $"DELETE FROM {_table} WHERE expires_at IS NOT NULL AND expires_at < $1"
+                : $"DELETE FROM {_table} WHERE expiredate IS NOT NULL AND expiredate < $1");
+            command.Parameters.Add(new NpgsqlParameter { Value = _context.Time.GetUtcNow(), NpgsqlDbType = NpgsqlDbType.TimestampTz });
+            await command.ExecuteNonQueryAsync(stop);
+        }
+        catch (NpgsqlException)
+        {
+            // An unreachable server skips this round; expired rows stay invisible to reads until the next one.
         }
     }
 

@@ -26,8 +26,7 @@ public sealed class SqliteStateStore : IStateStore
     private readonly string _connectionString;
     private readonly bool _inMemory;
     private SqliteConnection? _keepAlive;
-    private CancellationTokenSource? _cleanupStop;
-    private Task? _cleanupLoop;
+    private ExpiryCleanup? _cleanup;
 
     public SqliteStateStore(ComponentSpec spec, ComponentContext context)
     {
@@ -89,11 +88,7 @@ public sealed class SqliteStateStore : IStateStore
         }
         await tx.CommitAsync(cancellationToken);
 
-        if (_cleanupInterval > TimeSpan.Zero)
-        {
-            _cleanupStop = new CancellationTokenSource();
-            _cleanupLoop = CleanupLoopAsync(_cleanupStop.Token);
-        }
+        _cleanup = ExpiryCleanup.Start(_cleanupInterval, _context.Time, SweepExpiredAsync);
     }
 
     public async Task<StateItem?> GetAsync(string key, CancellationToken cancellationToken)
@@ -150,17 +145,9 @@ public sealed class SqliteStateStore : IStateStore
 
     public async ValueTask DisposeAsync()
     {
-        if (_cleanupStop is not null)
+        if (_cleanup is not null)
         {
-            await _cleanupStop.CancelAsync();
-            try
-            {
-                await _cleanupLoop!;
-            }
-            catch (OperationCanceledException)
-            {
-            }
-            _cleanupStop.Dispose();
+            await _cleanup.DisposeAsync();
         }
         if (_keepAlive is not null)
         {
@@ -239,23 +226,19 @@ public sealed class SqliteStateStore : IStateStore
         }
     }
 
-    private async Task CleanupLoopAsync(CancellationToken stop)
+    private async Task SweepExpiredAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(_cleanupInterval, _context.Time);
-        while (await timer.WaitForNextTickAsync(stop))
+        try
         {
-            try
-            {
-                await using var connection = await OpenAsync(stop);
-                await using var command = connection.CreateCommand();
-                command.CommandText = $"DELETE FROM {_table} WHERE expiration_time IS NOT NULL AND expiration_time <= $now";
-                command.Parameters.AddWithValue("$now", Now());
-                await command.ExecuteNonQueryAsync(stop);
-            }
-            catch (SqliteException)
-            {
-                // A busy database skips this round; expired rows stay invisible to reads until the next one.
-            }
+            await using var connection = await OpenAsync(stop);
+            await using var command = connection.CreateCommand();
+            command.CommandText = $"DELETE FROM {_table} WHERE expiration_time IS NOT NULL AND expiration_time <= $now";
+            command.Parameters.AddWithValue("$now", Now());
+            await command.ExecuteNonQueryAsync(stop);
+        }
+        catch (SqliteException)
+        {
+            // A busy database skips this round; expired rows stay invisible to reads until the next one.
         }
     }
 
