@@ -4,6 +4,7 @@ using DaprGame.Bench;
 var scenarios = new Dictionary<string, Func<BenchOptions, Task<BenchReport>>>(StringComparer.OrdinalIgnoreCase)
 {
     ["sidecar"] = SidecarScenario.RunAsync,
+    ["actors"] = ActorsScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))
