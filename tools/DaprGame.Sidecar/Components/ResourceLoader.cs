@@ -252,7 +252,11 @@ public static class ResourceLoader
                 kind == "exponential",
                 node[kind == "exponential" ? "initialInterval" : "duration"].AsDuration() ?? node["duration"].AsDuration() ?? (kind == "exponential" ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5)),
                 node["maxInterval"].AsDuration() ?? TimeSpan.FromSeconds(60),
-                node["maxRetries"].AsInt() ?? -1);
+                node["maxRetries"].AsInt() ?? -1)
+            {
+                HttpStatusCodes = node["matching"]["httpStatusCodes"].AsString() is { Length: > 0 } http ? StatusCodeSet.Parse(http, 100, 599) : null,
+                GrpcStatusCodes = node["matching"]["gRPCStatusCodes"].AsString() is { Length: > 0 } grpc ? StatusCodeSet.Parse(grpc, 0, 16) : null,
+            };
         }
         foreach (var (name, node) in policies["circuitBreakers"].Entries())
         {
@@ -271,6 +275,10 @@ public static class ResourceLoader
         }
         foreach (var (name, node) in targets["actors"].Entries())
         {
+            if (node["circuitBreakerScope"].AsString() is { } scope && scope != "type")
+            {
+                throw new FormatException($"'{node.Path}.circuitBreakerScope: {scope}' is not implemented by the local sidecar (only 'type')");
+            }
             into.Actors[name] = Target(node, into);
         }
         foreach (var (name, node) in targets["components"].Entries())

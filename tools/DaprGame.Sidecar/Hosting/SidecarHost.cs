@@ -233,6 +233,10 @@ public sealed class SidecarHost : IAsyncDisposable
         await _web.DisposeAsync();
         await Runtime.Components.DisposeAsync();
         Runtime.AppChannel?.Dispose();
+        if (Runtime.Tracer is { } tracer)
+        {
+            await tracer.DisposeAsync();
+        }
     }
 }
 

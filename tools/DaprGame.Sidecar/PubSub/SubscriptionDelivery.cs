@@ -28,7 +28,7 @@ internal sealed class SubscriptionDelivery
     private readonly PubSubHandle _pubsub;
     private readonly AppChannel _app;
     private readonly TimeProvider _time;
-    private readonly TargetPolicies _policies;
+    private readonly ResiliencyExecutor? _resiliency;
     private readonly ILogger _log;
 
     /// <exception cref="FormatException">A routing rule is outside the supported CEL subset.</exception>
@@ -39,7 +39,7 @@ internal sealed class SubscriptionDelivery
         _app = app;
         _time = runtime.Time;
         _log = log;
-        _policies = runtime.Resources.Resiliency.PubSubInbound(definition.PubSubName);
+        _resiliency = runtime.Resiliency.ForComponentInbound(definition.PubSubName, "Pubsub");
         _rules = new List<(RouteExpression, string)>(definition.Rules.Count);
         foreach (var rule in definition.Rules)
         {
@@ -143,44 +143,38 @@ internal sealed class SubscriptionDelivery
         return string.IsNullOrEmpty(_definition.DefaultRoute) ? null : _definition.DefaultRoute;
     }
 
+    /// <summary>
+    /// One delivery under the pubsub's inbound policies (shared engine: retry, breaker, timeout per attempt); without a
+    /// policy, a single attempt. Transport errors and RETRY answers are retriable; DROP and success end the delivery.
+    /// </summary>
     private async Task<(Outcome, string?)> DeliverWithRetriesAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, CancellationToken cancellationToken)
     {
-        var retry = _policies.Retry ?? RetryPolicy.None;
-        var retries = 0;
-        while (true)
+        Task<(Outcome, string?)> Once(CancellationToken ct) => _definition.Bulk is null
+            ? DeliverOnceAsync(message, eventBytes, cloudEvent, path, ct)
+            : DeliverBulkOnceAsync(message, eventBytes, path, ct);
+
+        if (_resiliency is null)
         {
-            Outcome outcome;
-            string? error;
-            // The resiliency timeout runs on the sidecar's clock, like the retry delays.
-            using (var timer = _policies.Timeout is { } timeout ? new CancellationTokenSource(timeout, _time) : null)
-            using (var attempt = timer is null
-                ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
-                : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token))
+            try
             {
-                try
-                {
-                    (outcome, error) = _definition.Bulk is null
-                        ? await DeliverOnceAsync(message, eventBytes, cloudEvent, path, attempt.Token)
-                        : await DeliverBulkOnceAsync(message, eventBytes, path, attempt.Token);
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
-                {
-                    (outcome, error) = (Outcome.Retry, e is OperationCanceledException ? "timed out" : e.Message);
-                }
+                return await Once(cancellationToken);
             }
-            if (outcome != Outcome.Retry)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
             {
-                return (outcome, error);
+                return (Outcome.Retry, e is OperationCanceledException ? "timed out" : e.Message);
             }
-            // In-flight deliveries during shutdown are neither retried nor dead-lettered.
-            cancellationToken.ThrowIfCancellationRequested();
-            if (!retry.Allows(retries))
-            {
-                return (Outcome.Retry, error);
-            }
-            retries++;
-            _log.LogDebug("retrying delivery on topic {Topic} (retry {Retry}): {Error}", message.Topic, retries, error);
-            await Task.Delay(retry.DelayFor(retries), _time, cancellationToken);
+        }
+        try
+        {
+            return await _resiliency.ExecuteAsync(
+                Once,
+                static r => r.Item1 == Outcome.Retry ? AttemptVerdict.RetriableFailure : AttemptVerdict.Success,
+                isRetriable: static e => e is HttpRequestException or IOException,
+                cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException or TimeoutException or CircuitBreakerOpenException)
+        {
+            return (Outcome.Retry, e is TimeoutException or OperationCanceledException ? "timed out" : e.Message);
         }
     }
 
