@@ -332,6 +332,14 @@ public static class ResourceLoader
         return new TargetPolicies(timeout, retry, breaker);
     }
 
+    private static string Action(YamlNode node, string fallback) => node.AsString() switch
+    {
+        null or "" => fallback,
+        var a when a.Equals("allow", StringComparison.OrdinalIgnoreCase) => "allow",
+        var a when a.Equals("deny", StringComparison.OrdinalIgnoreCase) => "deny",
+        var a => throw new FormatException($"'{node.Path}' must be allow or deny, not '{a}'"),
+    };
+
     private static ConfigurationSpec ParseConfiguration(YamlNode doc, string file)
     {
         var spec = doc["spec"];
@@ -350,15 +358,19 @@ public static class ResourceLoader
         var acl = spec["accessControl"];
         if (!acl.IsMissing)
         {
+            var defaultAction = Action(acl["defaultAction"], "allow");
             config.AccessControl = new AccessControlSpec(
-                acl["defaultAction"].AsString() ?? "allow",
+                defaultAction,
+                acl["trustDomain"].AsString() is { Length: > 0 } td ? td : "public",
                 [.. acl["policies"].Items().Select(p => new AccessPolicy(
                     p["appId"].Required(),
-                    p["defaultAction"].AsString() ?? acl["defaultAction"].AsString() ?? "allow",
+                    Action(p["defaultAction"], defaultAction),
+                    p["trustDomain"].AsString() is { Length: > 0 } ptd ? ptd : "public",
+                    p["namespace"].AsString() is { Length: > 0 } ns ? ns : "default",
                     [.. p["operations"].Items().Select(o => new AccessOperation(
                         o["name"].Required(),
                         o["httpVerb"].AsStringList(),
-                        o["action"].AsString() ?? "allow"))]))]);
+                        Action(o["action"], "allow")))]))]);
         }
         return config;
     }
