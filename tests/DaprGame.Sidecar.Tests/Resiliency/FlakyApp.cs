@@ -18,6 +18,7 @@ public sealed class FlakyApp : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _bodies = new();
+    private readonly ConcurrentQueue<string> _traceparents = new();
     private readonly TaskCompletionSource _slowArrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _callSignal = new(0);
 
@@ -34,6 +35,9 @@ public sealed class FlakyApp : IAsyncDisposable
 
     /// <summary>Completes when a call to <c>/slow</c> has arrived.</summary>
     public Task SlowArrived => _slowArrived.Task;
+
+    /// <summary>The <c>traceparent</c> of every counted call, in order.</summary>
+    public IReadOnlyCollection<string> Traceparents => _traceparents;
 
     public int CallsTo(string path) => _calls.TryGetValue(path, out var n) ? n : 0;
 
@@ -61,6 +65,7 @@ public sealed class FlakyApp : IAsyncDisposable
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;
         }
+        _traceparents.Enqueue(context.Request.Headers["traceparent"].ToString());
         var n = _calls.AddOrUpdate(path, 1, (_, c) => c + 1);
         using (var reader = new StreamReader(context.Request.Body))
         {

@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using DaprGame.Sidecar.Components;
 using DaprGame.Sidecar.Hosting;
 using DaprGame.Sidecar.Resiliency;
+using DaprGame.Sidecar.Tracing;
 using Microsoft.Extensions.Logging;
 
 namespace DaprGame.Sidecar.PubSub;
@@ -29,6 +31,7 @@ internal sealed class SubscriptionDelivery
     private readonly AppChannel _app;
     private readonly TimeProvider _time;
     private readonly ResiliencyExecutor? _resiliency;
+    private readonly SidecarTracer? _tracer;
     private readonly ILogger _log;
 
     /// <exception cref="FormatException">A routing rule is outside the supported CEL subset.</exception>
@@ -40,6 +43,7 @@ internal sealed class SubscriptionDelivery
         _time = runtime.Time;
         _log = log;
         _resiliency = runtime.Resiliency.ForComponentInbound(definition.PubSubName, "Pubsub");
+        _tracer = runtime.Tracer;
         _rules = new List<(RouteExpression, string)>(definition.Rules.Count);
         foreach (var rule in definition.Rules)
         {
@@ -112,7 +116,22 @@ internal sealed class SubscriptionDelivery
                 return;
             }
 
-            var (outcome, error) = await DeliverWithRetriesAsync(message, eventBytes, root, path, cancellationToken);
+            var span = _tracer?.Start($"deliver/{_definition.PubSubName}/{message.Topic}", ActivityKind.Consumer,
+                root.TryGetProperty("traceparent", out var tp) && tp.ValueKind == JsonValueKind.String ? tp.GetString() : null);
+            span?.SetTag("dapr.api", "deliver");
+            span?.SetTag("messaging.destination.name", message.Topic);
+            Outcome outcome;
+            string? error;
+            try
+            {
+                (outcome, error) = await DeliverWithRetriesAsync(message, eventBytes, root, path, span is null ? null : SidecarTracer.TraceparentOf(span), cancellationToken);
+            }
+            catch (Exception e)
+            {
+                SidecarTracer.Stop(span, error: e.Message);
+                throw;
+            }
+            SidecarTracer.Stop(span, error: outcome == Outcome.Retry ? error : null);
             switch (outcome)
             {
                 case Outcome.Success:
@@ -147,10 +166,10 @@ internal sealed class SubscriptionDelivery
     /// One delivery under the pubsub's inbound policies (shared engine: retry, breaker, timeout per attempt); without a
     /// policy, a single attempt. Transport errors and RETRY answers are retriable; DROP and success end the delivery.
     /// </summary>
-    private async Task<(Outcome, string?)> DeliverWithRetriesAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, CancellationToken cancellationToken)
+    private async Task<(Outcome, string?)> DeliverWithRetriesAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, string? spanTraceparent, CancellationToken cancellationToken)
     {
         Task<(Outcome, string?)> Once(CancellationToken ct) => _definition.Bulk is null
-            ? DeliverOnceAsync(message, eventBytes, cloudEvent, path, ct)
+            ? DeliverOnceAsync(message, eventBytes, cloudEvent, path, spanTraceparent, ct)
             : DeliverBulkOnceAsync(message, eventBytes, path, ct);
 
         if (_resiliency is null)
@@ -178,13 +197,19 @@ internal sealed class SubscriptionDelivery
         }
     }
 
-    private async Task<(Outcome, string?)> DeliverOnceAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, CancellationToken cancellationToken)
+    private async Task<(Outcome, string?)> DeliverOnceAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, string? spanTraceparent, CancellationToken cancellationToken)
     {
         using var request = _app.CreateRequest(HttpMethod.Post, path);
         request.Content = new ByteArrayContent(eventBytes);
         request.Content.Headers.ContentType = CloudEventMediaType;
         AddMetadataHeaders(request, message.Metadata);
-        if (cloudEvent.TryGetProperty("traceparent", out var tp) && tp.ValueKind == JsonValueKind.String && tp.GetString() is { Length: > 0 } traceParent)
+        // The app's parent is the sidecar's delivery span when one is recorded, else the publisher's context.
+        if (spanTraceparent is not null)
+        {
+            request.Headers.Remove("traceparent");
+            request.Headers.TryAddWithoutValidation("traceparent", spanTraceparent);
+        }
+        else if (cloudEvent.TryGetProperty("traceparent", out var tp) && tp.ValueKind == JsonValueKind.String && tp.GetString() is { Length: > 0 } traceParent)
         {
             request.Headers.Remove("traceparent");
             request.Headers.TryAddWithoutValidation("traceparent", traceParent);
