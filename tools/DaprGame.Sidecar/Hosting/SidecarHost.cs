@@ -246,7 +246,7 @@ internal static class SidecarFeatures
     public static List<ISidecarFeature> Create(SidecarRuntime runtime, SidecarEnvironment environment, int httpPort) =>
     [
         new CoreFeature(runtime),
-        new StateFeature(new StateApi(runtime.Components, runtime.Options)),
+        new StateFeature(new StateApi(runtime.Components, runtime.Options, runtime.Resiliency)),
         new PubSubFeature(runtime),
         new InvocationFeature(runtime, environment.Registry, httpPort),
     ];
