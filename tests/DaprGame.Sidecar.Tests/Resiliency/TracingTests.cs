@@ -80,6 +80,34 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task A_state_call_records_a_server_span_in_the_callers_trace()
+    {
+        await using var zipkin = await FakeZipkin.StartAsync();
+        var folder = Directory.CreateTempSubdirectory("daprgame-config-").FullName;
+        var config = Path.Combine(folder, "config.yaml");
+        await File.WriteAllTextAsync(config, Tracing("1", zipkin), Ct);
+        try
+        {
+            await using var sidecar = await TestSidecar.StartAsync("stateful",
+                new Dictionary<string, string> { ["store.yaml"] = Yaml.Component("store", "state.in-memory") }, o => o.ConfigPath = config);
+            var (traceId, parentSpan, traceparent) = NewContext();
+
+            using var http = new HttpClient { BaseAddress = new Uri(sidecar.Host.HttpEndpoint) };
+            using var save = new HttpRequestMessage(HttpMethod.Post, "/v1.0/state/store") { Content = new StringContent("""[{"key":"k","value":1}]""", System.Text.Encoding.UTF8, "application/json") };
+            save.Headers.Add("traceparent", traceparent);
+            using var response = await http.SendAsync(save, Ct);
+            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+
+            var span = Assert.Single(await zipkin.WaitForAsync(traceId, 1));
+            Assert.Equal(("SERVER", "POST /v1.0/state/store", parentSpan), (span.Kind, span.Name, span.ParentId));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Sampling_rate_0_records_nothing_but_still_propagates_the_trace()
     {
         await using var zipkin = await FakeZipkin.StartAsync();
