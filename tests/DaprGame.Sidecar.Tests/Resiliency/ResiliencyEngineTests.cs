@@ -189,6 +189,18 @@ public sealed class ResiliencyEngineTests
     }
 
     [Fact]
+    public void Built_in_retries_are_daprds_unless_a_resource_redefines_them_by_their_reserved_name()
+    {
+        var spec = new ResiliencySpec();
+        var policies = new ResiliencyPolicies(spec, TimeProvider.System, NullLogger.Instance);
+        Assert.Equal((3, TimeSpan.FromSeconds(1)), (policies.BuiltIn(RetryPolicy.BuiltInServiceRetries).MaxRetries, RetryPolicy.BuiltInServiceRetries.DelayFor(1)));
+        Assert.Equal(5, policies.BuiltIn(RetryPolicy.BuiltInActorNotFoundRetries).MaxRetries);
+
+        spec.Retries["DaprBuiltInServiceRetries"] = new RetryPolicy("DaprBuiltInServiceRetries", false, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(60), 6);
+        Assert.Equal(6, policies.BuiltIn(RetryPolicy.BuiltInServiceRetries).MaxRetries);
+    }
+
+    [Fact]
     public void No_policies_means_no_executor_so_callers_keep_their_fast_path()
     {
         var policies = new ResiliencyPolicies(new ResiliencySpec(), TimeProvider.System, NullLogger.Instance);

@@ -23,11 +23,9 @@ namespace DaprGame.Sidecar.Invocation;
 public sealed class InvocationFeature : ISidecarFeature, IInProcessInvocationTarget
 {
     private const string InvokePrefix = "/v1.0/invoke/";
-    private const int BuiltInRetries = 3;
 
     /// <summary>Bodies up to this size are kept in memory when a retry policy may need to send them again.</summary>
     private const int MaxReplayableBody = 1024 * 1024;
-    private static readonly TimeSpan BuiltInRetryDelay = TimeSpan.FromSeconds(1);
 
     private readonly SidecarRuntime _runtime;
     private readonly IAppRegistry _registry;
@@ -35,6 +33,7 @@ public sealed class InvocationFeature : ISidecarFeature, IInProcessInvocationTar
     private readonly string _internalKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
     private readonly HttpMessageInvoker _peers;
     private readonly ILogger _log;
+    private readonly RetryPolicy _builtInRetries;
     private IAsyncDisposable? _registration;
 
     public InvocationFeature(SidecarRuntime runtime, IAppRegistry registry, int httpPort)
@@ -43,6 +42,7 @@ public sealed class InvocationFeature : ISidecarFeature, IInProcessInvocationTar
         _registry = registry;
         _httpPort = httpPort;
         _log = runtime.Logging.CreateLogger("DaprGame.Sidecar.Invocation");
+        _builtInRetries = runtime.Resiliency.BuiltIn(RetryPolicy.BuiltInServiceRetries);
         // Sidecar-to-sidecar hop: pooled keep-alive connections, nothing a browser stack would add.
         _peers = new HttpMessageInvoker(new SocketsHttpHandler
         {
@@ -175,12 +175,12 @@ public sealed class InvocationFeature : ISidecarFeature, IInProcessInvocationTar
                 await HttpForwarding.CopyResponseAsync(response, context.Response, ct);
                 return;
             }
-            catch (HttpRequestException e) when (HttpForwarding.IsConnectFailure(e) && attempt < BuiltInRetries && !context.Response.HasStarted)
+            catch (HttpRequestException e) when (HttpForwarding.IsConnectFailure(e) && _builtInRetries.Allows(attempt) && !context.Response.HasStarted)
             {
-                // daprd's built-in service retry: 3 × 1 s when the target sidecar is unavailable. Nothing was sent,
+                // daprd's built-in service retry (3 × 1 s unless overridden) when the target sidecar is unavailable. Nothing was sent,
                 // so the request body is still unread and the next attempt (maybe another instance) can carry it.
                 _log.LogDebug("target sidecar for {AppId} at port {Port} unavailable, retrying: {Error}", appId, target.HttpPort, e.Message);
-                await Task.Delay(BuiltInRetryDelay, _runtime.Time, ct);
+                await Task.Delay(_builtInRetries.DelayFor(attempt + 1), _runtime.Time, ct);
             }
             catch (HttpRequestException e) when (!context.Response.HasStarted)
             {
@@ -294,10 +294,10 @@ public sealed class InvocationFeature : ISidecarFeature, IInProcessInvocationTar
             {
                 return await _peers.SendAsync(request, ct);
             }
-            catch (HttpRequestException e) when (builtInRetries && HttpForwarding.IsConnectFailure(e) && attempt < BuiltInRetries)
+            catch (HttpRequestException e) when (builtInRetries && HttpForwarding.IsConnectFailure(e) && _builtInRetries.Allows(attempt))
             {
                 _log.LogDebug("target sidecar for {AppId} at port {Port} unavailable, retrying: {Error}", appId, target.HttpPort, e.Message);
-                await Task.Delay(BuiltInRetryDelay, _runtime.Time, ct);
+                await Task.Delay(_builtInRetries.DelayFor(attempt + 1), _runtime.Time, ct);
             }
         }
     }

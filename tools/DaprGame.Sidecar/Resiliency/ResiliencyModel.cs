@@ -12,6 +12,21 @@ public sealed record RetryPolicy(string Name, bool Exponential, TimeSpan Duratio
     /// <summary>Dapr's randomization: each exponential delay is drawn from [interval × 0.5, interval × 1.5].</summary>
     public const double RandomizationFactor = 0.5;
 
+    /// <summary>daprd's <c>DaprBuiltInServiceRetries</c>: sidecar-to-sidecar, 3 × 1 s, only when the target sidecar is unreachable.</summary>
+    public static RetryPolicy BuiltInServiceRetries { get; } = new("DaprBuiltInServiceRetries", false, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 3);
+
+    /// <summary>daprd's <c>DaprBuiltInActorRetries</c>: 3 × 1 s for actor calls that could not reach the host.</summary>
+    public static RetryPolicy BuiltInActorRetries { get; } = new("DaprBuiltInActorRetries", false, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 3);
+
+    /// <summary>daprd's <c>DaprBuiltInActorNotFoundRetries</c>: 5 × 1 s while an actor type is not (yet) hosted.</summary>
+    public static RetryPolicy BuiltInActorNotFoundRetries { get; } = new("DaprBuiltInActorNotFoundRetries", false, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1), 5);
+
+    /// <summary>
+    /// daprd's <c>DaprBuiltInActorReminderRetries</c>: exponential from 500 ms, ×1.5, up to 60 s. daprd also stops after
+    /// 15 minutes in all; the caller bounds that, as this record has no elapsed-time limit.
+    /// </summary>
+    public static RetryPolicy BuiltInActorReminderRetries { get; } = new("DaprBuiltInActorReminderRetries", true, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(60), -1);
+
     /// <summary>No retries at all: the default for pub/sub delivery when no policy applies.</summary>
     public static RetryPolicy None { get; } = new("none", false, TimeSpan.Zero, TimeSpan.Zero, 0);
 

@@ -29,6 +29,13 @@ public sealed class ResiliencyPolicies
         _random = random ?? Random.Shared.NextDouble;
     }
 
+    /// <summary>
+    /// One of daprd's built-in retry policies (<see cref="RetryPolicy.BuiltInServiceRetries"/>, …), or the policy a
+    /// Resiliency resource defines under the same reserved name to override it, as daprd allows.
+    /// </summary>
+    public RetryPolicy BuiltIn(RetryPolicy builtIn) =>
+        _spec.Retries.TryGetValue(builtIn.Name, out var overridden) ? overridden : builtIn;
+
     /// <summary>Service invocation to <paramref name="appId"/> (caller side).</summary>
     public ResiliencyExecutor? ForApp(string appId) => Get(_apps, ResiliencyTargetKind.App, appId, null);
 

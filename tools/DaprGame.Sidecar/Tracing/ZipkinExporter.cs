@@ -25,6 +25,7 @@ internal sealed class ZipkinExporter : IAsyncDisposable
         SingleReader = true,
     });
     private readonly Task _loop;
+    private bool _failing;
 
     public ZipkinExporter(Uri endpoint, string serviceName, ILogger log)
     {
@@ -51,20 +52,28 @@ internal sealed class ZipkinExporter : IAsyncDisposable
             {
                 batch.Add(a);
             }
+            string? failure;
             try
             {
                 using var content = new ByteArrayContent(Serialize(batch));
                 content.Headers.ContentType = Json;
                 using var response = await _http.PostAsync(_endpoint, content);
-                if (!response.IsSuccessStatusCode)
-                {
-                    _log.LogWarning("zipkin collector at {Endpoint} answered {Status}; {Count} spans dropped", _endpoint, (int)response.StatusCode, batch.Count);
-                }
+                failure = response.IsSuccessStatusCode ? null : $"answered {(int)response.StatusCode}";
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                _log.LogWarning("zipkin collector at {Endpoint} unreachable; {Count} spans dropped: {Error}", _endpoint, batch.Count, e.Message);
+                failure = $"unreachable: {e.Message}";
             }
+            // A local run without a collector must not flood the log: warn when export starts failing, then stay quiet.
+            if (failure is not null && !_failing)
+            {
+                _log.LogWarning("zipkin collector at {Endpoint} {Failure}; spans are dropped until it answers", _endpoint, failure);
+            }
+            else if (failure is null && _failing)
+            {
+                _log.LogInformation("zipkin collector at {Endpoint} answers again", _endpoint);
+            }
+            _failing = failure is not null;
             batch.Clear();
         }
     }
