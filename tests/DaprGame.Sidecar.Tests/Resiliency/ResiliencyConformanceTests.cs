@@ -102,6 +102,24 @@ public abstract class ResiliencyConformanceTests : IAsyncLifetime
         Assert.Equal(6, rig.App.CallsTo("/fail/10/500"));
     }
 
+    [Fact]
+    public async Task A_body_too_large_to_buffer_streams_whole_and_gets_a_single_attempt()
+    {
+        await using var rig = await RigAsync(new JumpingClock(), FiveRetries, "apps:\n  target:\n    retry: fiveRetries");
+        var payload = new string('x', 1_500_000);
+        using var http = new HttpClient { BaseAddress = new Uri(rig.Caller.Host.HttpEndpoint) };
+        using var content = new StringContent(payload);
+        content.Headers.ContentLength = null;
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/v1.0/invoke/target/method/fail/10/500") { Content = content };
+        request.Headers.TransferEncodingChunked = true;
+
+        using var response = await InvocationRig.Bounded(http.SendAsync(request, Ct), "large invoke did not answer");
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal(1, rig.App.CallsTo("/fail/10/500"));
+        Assert.Equal(payload.Length, Assert.Single(rig.App.Bodies).Length);
+    }
+
     [Theory]
     [InlineData(400)]
     [InlineData(404)]

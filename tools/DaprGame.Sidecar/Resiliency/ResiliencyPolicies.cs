@@ -7,7 +7,14 @@ namespace DaprGame.Sidecar.Resiliency;
 /// The sidecar's live resiliency state: one <see cref="ResiliencyExecutor"/> (and so one circuit breaker) per target,
 /// created on first use from the merged <c>kind: Resiliency</c> resources. Lookups return null when no policy applies,
 /// so callers keep their fast path (no buffering, no allocation) for unprotected targets.
-/// Other sidecar features (actors) call <see cref="ForActor"/> and run their calls through the executor.
+/// Other sidecar features (actors) call <see cref="ForActor"/> and run their calls through the executor:
+/// <code>
+/// var policies = runtime.Resiliency.ForActor(actorType);
+/// var response = policies is null
+///     ? await CallWithBuiltInRetriesAsync(runtime.Resiliency.BuiltIn(RetryPolicy.BuiltInActorRetries), …)
+///     : await policies.ExecuteAsync(ct => CallHostAsync(…, ct), r => r.IsSuccessStatusCode ? AttemptVerdict.Success : AttemptVerdict.RetriableFailure,
+///         discard: r => r.Dispose(), cancellationToken: ct);
+/// </code>
 /// </summary>
 public sealed class ResiliencyPolicies
 {
