@@ -2,6 +2,7 @@
 #pragma warning disable CS0618
 using System.Diagnostics;
 using System.Net;
+using DaprGame.Sidecar.Components;
 using DaprGame.Sidecar.Invocation;
 using DaprGame.Testing;
 
@@ -100,6 +101,34 @@ public sealed class TracingTests
 
             var span = Assert.Single(await zipkin.WaitForAsync(traceId, 1));
             Assert.Equal(("SERVER", "POST /v1.0/state/store", parentSpan), (span.Kind, span.Name, span.ParentId));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Exporters_the_local_sidecar_lacks_are_named_and_a_bad_sampling_rate_is_refused()
+    {
+        var folder = Directory.CreateTempSubdirectory("daprgame-config-").FullName;
+        try
+        {
+            var config = Path.Combine(folder, "config.yaml");
+            var options = new SidecarOptions { AppId = "a", WorkingDirectory = folder, ConfigPath = config };
+            File.WriteAllText(config, ResiliencyYaml.Configuration("""
+                tracing:
+                  samplingRate: "0.5"
+                  stdout: true
+                  otel:
+                    endpointAddress: "localhost:4317"
+                """));
+            var loaded = ResourceLoader.Load(options).Configuration;
+            Assert.Equal(0.5, loaded.SamplingRate);
+            Assert.Equal(["otel", "stdout"], loaded.UnsupportedTracing);
+
+            File.WriteAllText(config, ResiliencyYaml.Configuration("tracing:\n  samplingRate: \"2\""));
+            Assert.Contains("samplingRate", Assert.Throws<ResourceException>(() => ResourceLoader.Load(options)).Message, StringComparison.Ordinal);
         }
         finally
         {

@@ -8,6 +8,9 @@ public sealed class ConfigurationSpec
 
     public string? ZipkinEndpoint { get; set; }
 
+    /// <summary>Tracing exporters daprd has and the local sidecar does not (<c>otel</c>, <c>stdout</c>); reported at start-up.</summary>
+    public List<string> UnsupportedTracing { get; } = [];
+
     /// <summary>Feature flags (<c>features: [{name, enabled}]</c>).</summary>
     public Dictionary<string, bool> Features { get; } = new(StringComparer.OrdinalIgnoreCase);
 

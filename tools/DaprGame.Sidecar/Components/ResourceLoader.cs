@@ -351,6 +351,14 @@ public static class ResourceLoader
                 : throw new FormatException($"'spec.tracing.samplingRate' must be between \"0\" and \"1\", not '{rate}'");
         }
         config.ZipkinEndpoint = spec["tracing"]["zipkin"]["endpointAddress"].AsString();
+        if (spec["tracing"]["otel"]["endpointAddress"].AsString() is { Length: > 0 })
+        {
+            config.UnsupportedTracing.Add("otel");
+        }
+        if (spec["tracing"]["stdout"].AsBool() == true)
+        {
+            config.UnsupportedTracing.Add("stdout");
+        }
         foreach (var f in spec["features"].Items())
         {
             config.Features[f["name"].Required()] = f["enabled"].AsBool() ?? false;

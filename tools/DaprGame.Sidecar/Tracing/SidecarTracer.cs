@@ -35,6 +35,10 @@ public sealed class SidecarTracer : IAsyncDisposable
     /// <summary>The tracer for <paramref name="config"/>, or null when it records nothing (rate "0" or no Zipkin endpoint).</summary>
     public static SidecarTracer? Create(ConfigurationSpec config, string appId, ILogger log)
     {
+        foreach (var exporter in config.UnsupportedTracing)
+        {
+            log.LogWarning("tracing.{Exporter} in {File} is not implemented by the local sidecar; only tracing.zipkin exports spans", exporter, config.SourceFile);
+        }
         if (config.SamplingRate <= 0 || config.ZipkinEndpoint is not { Length: > 0 } endpoint)
         {
             return null;
