@@ -71,6 +71,18 @@ public sealed class ComponentRegistry : IAsyncDisposable
         }
     }
 
+    /// <summary>A registry holding exactly <paramref name="stores"/>: lets tests put a store with injected faults behind the state API.</summary>
+    internal static ComponentRegistry ForStateStores(params StateStoreHandle[] stores)
+    {
+        var registry = new ComponentRegistry();
+        foreach (var s in stores)
+        {
+            registry._stateStores[s.Spec.Name] = s;
+            registry._all.Add(s.Spec);
+        }
+        return registry;
+    }
+
     private async Task AddAsync(ComponentSpec spec, ComponentContext context, CancellationToken cancellationToken)
     {
         _all.Add(spec);

@@ -8,6 +8,9 @@ public sealed class ConfigurationSpec
 
     public string? ZipkinEndpoint { get; set; }
 
+    /// <summary>Tracing exporters daprd has and the local sidecar does not (<c>otel</c>, <c>stdout</c>); reported at start-up.</summary>
+    public List<string> UnsupportedTracing { get; } = [];
+
     /// <summary>Feature flags (<c>features: [{name, enabled}]</c>).</summary>
     public Dictionary<string, bool> Features { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -17,9 +20,14 @@ public sealed class ConfigurationSpec
     public string SourceFile { get; set; } = "";
 }
 
-/// <summary>Service-invocation access control, checked on the callee side.</summary>
-public sealed record AccessControlSpec(string DefaultAction, IReadOnlyList<AccessPolicy> Policies);
+/// <summary>
+/// Service-invocation access control, checked on the callee side. Defaults as daprd: action <c>allow</c>, trust domain
+/// <c>public</c>, and a policy's namespace <c>default</c>.
+/// </summary>
+public sealed record AccessControlSpec(string DefaultAction, string TrustDomain, IReadOnlyList<AccessPolicy> Policies);
 
-public sealed record AccessPolicy(string AppId, string DefaultAction, IReadOnlyList<AccessOperation> Operations);
+/// <summary>The rules for one calling app, identified as daprd does by app-id, trust domain and namespace.</summary>
+public sealed record AccessPolicy(string AppId, string DefaultAction, string TrustDomain, string Namespace, IReadOnlyList<AccessOperation> Operations);
 
+/// <summary>An operation path pattern (<c>*</c> one segment, <c>**</c> any depth) with its verbs and action.</summary>
 public sealed record AccessOperation(string Name, IReadOnlyList<string> HttpVerbs, string Action);

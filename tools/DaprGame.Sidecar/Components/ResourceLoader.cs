@@ -252,7 +252,11 @@ public static class ResourceLoader
                 kind == "exponential",
                 node[kind == "exponential" ? "initialInterval" : "duration"].AsDuration() ?? node["duration"].AsDuration() ?? (kind == "exponential" ? TimeSpan.FromMilliseconds(500) : TimeSpan.FromSeconds(5)),
                 node["maxInterval"].AsDuration() ?? TimeSpan.FromSeconds(60),
-                node["maxRetries"].AsInt() ?? -1);
+                node["maxRetries"].AsInt() ?? -1)
+            {
+                HttpStatusCodes = node["matching"]["httpStatusCodes"].AsString() is { Length: > 0 } http ? StatusCodeSet.Parse(http, 100, 599) : null,
+                GrpcStatusCodes = node["matching"]["gRPCStatusCodes"].AsString() is { Length: > 0 } grpc ? StatusCodeSet.Parse(grpc, 0, 16) : null,
+            };
         }
         foreach (var (name, node) in policies["circuitBreakers"].Entries())
         {
@@ -271,6 +275,10 @@ public static class ResourceLoader
         }
         foreach (var (name, node) in targets["actors"].Entries())
         {
+            if (node["circuitBreakerScope"].AsString() is { } scope && scope != "type")
+            {
+                throw new FormatException($"'{node.Path}.circuitBreakerScope: {scope}' is not implemented by the local sidecar (only 'type')");
+            }
             into.Actors[name] = Target(node, into);
         }
         foreach (var (name, node) in targets["components"].Entries())
@@ -324,6 +332,14 @@ public static class ResourceLoader
         return new TargetPolicies(timeout, retry, breaker);
     }
 
+    private static string Action(YamlNode node, string fallback) => node.AsString() switch
+    {
+        null or "" => fallback,
+        var a when a.Equals("allow", StringComparison.OrdinalIgnoreCase) => "allow",
+        var a when a.Equals("deny", StringComparison.OrdinalIgnoreCase) => "deny",
+        var a => throw new FormatException($"'{node.Path}' must be allow or deny, not '{a}'"),
+    };
+
     private static ConfigurationSpec ParseConfiguration(YamlNode doc, string file)
     {
         var spec = doc["spec"];
@@ -335,6 +351,14 @@ public static class ResourceLoader
                 : throw new FormatException($"'spec.tracing.samplingRate' must be between \"0\" and \"1\", not '{rate}'");
         }
         config.ZipkinEndpoint = spec["tracing"]["zipkin"]["endpointAddress"].AsString();
+        if (spec["tracing"]["otel"]["endpointAddress"].AsString() is { Length: > 0 })
+        {
+            config.UnsupportedTracing.Add("otel");
+        }
+        if (spec["tracing"]["stdout"].AsBool() == true)
+        {
+            config.UnsupportedTracing.Add("stdout");
+        }
         foreach (var f in spec["features"].Items())
         {
             config.Features[f["name"].Required()] = f["enabled"].AsBool() ?? false;
@@ -342,15 +366,19 @@ public static class ResourceLoader
         var acl = spec["accessControl"];
         if (!acl.IsMissing)
         {
+            var defaultAction = Action(acl["defaultAction"], "allow");
             config.AccessControl = new AccessControlSpec(
-                acl["defaultAction"].AsString() ?? "allow",
+                defaultAction,
+                acl["trustDomain"].AsString() is { Length: > 0 } td ? td : "public",
                 [.. acl["policies"].Items().Select(p => new AccessPolicy(
                     p["appId"].Required(),
-                    p["defaultAction"].AsString() ?? acl["defaultAction"].AsString() ?? "allow",
+                    Action(p["defaultAction"], defaultAction),
+                    p["trustDomain"].AsString() is { Length: > 0 } ptd ? ptd : "public",
+                    p["namespace"].AsString() is { Length: > 0 } ns ? ns : "default",
                     [.. p["operations"].Items().Select(o => new AccessOperation(
                         o["name"].Required(),
                         o["httpVerb"].AsStringList(),
-                        o["action"].AsString() ?? "allow"))]))]);
+                        Action(o["action"], "allow")))]))]);
         }
         return config;
     }

@@ -116,7 +116,7 @@ public sealed class SidecarHost : IAsyncDisposable
         builder.Services.AddRouting();
         builder.Services.AddGrpc(o =>
         {
-            o.Interceptors.Add<DaprGrpcInterceptor>(options);
+            o.Interceptors.Add<DaprGrpcInterceptor>(options, runtime);
             o.MaxReceiveMessageSize = 16 * 1024 * 1024;
         });
         builder.Services.AddSingleton(grpcTable);
@@ -125,6 +125,10 @@ public sealed class SidecarHost : IAsyncDisposable
         var web = builder.Build();
         web.Use((ctx, next) => ctx.Connection.LocalPort == httpPort ? CheckApiTokenAsync(ctx, next, options) : next(ctx));
         web.Use(DaprHttp.HandleErrorsAsync);
+        if (runtime.Tracer is { } tracer)
+        {
+            web.Use((ctx, next) => Tracing.ApiSpans.HttpAsync(ctx, next, tracer));
+        }
         var http = web.MapGroup("").RequireHost($"*:{httpPort}");
         foreach (var f in features)
         {
@@ -233,6 +237,10 @@ public sealed class SidecarHost : IAsyncDisposable
         await _web.DisposeAsync();
         await Runtime.Components.DisposeAsync();
         Runtime.AppChannel?.Dispose();
+        if (Runtime.Tracer is { } tracer)
+        {
+            await tracer.DisposeAsync();
+        }
     }
 }
 
@@ -242,7 +250,7 @@ internal static class SidecarFeatures
     public static List<ISidecarFeature> Create(SidecarRuntime runtime, SidecarEnvironment environment, int httpPort) =>
     [
         new CoreFeature(runtime),
-        new StateFeature(new StateApi(runtime.Components, runtime.Options)),
+        new StateFeature(new StateApi(runtime.Components, runtime.Options, runtime.Resiliency)),
         new PubSubFeature(runtime),
         new InvocationFeature(runtime, environment.Registry, httpPort),
     ];

@@ -1,4 +1,6 @@
 using DaprGame.Sidecar.Components;
+using DaprGame.Sidecar.Resiliency;
+using DaprGame.Sidecar.Tracing;
 using Microsoft.Extensions.Logging;
 
 namespace DaprGame.Sidecar.Hosting;
@@ -20,6 +22,12 @@ public sealed class SidecarRuntime(SidecarOptions options, ResourceSet resources
     public TimeProvider Time { get; } = time;
 
     public ILoggerFactory Logging { get; } = logging;
+
+    /// <summary>Live resiliency policies and circuit breakers, one executor per target (apps, actors, components).</summary>
+    public ResiliencyPolicies Resiliency { get; } = new(resources.Resiliency, time, logging.CreateLogger("DaprGame.Sidecar.Resiliency"));
+
+    /// <summary>The sidecar's span recorder; null when tracing records nothing (rate "0" or no exporter configured).</summary>
+    public SidecarTracer? Tracer { get; } = SidecarTracer.Create(resources.Configuration, options.AppId, logging.CreateLogger("DaprGame.Sidecar.Tracing"));
 
     /// <summary>Null when the sidecar has no app port.</summary>
     public AppChannel? AppChannel { get; set; }

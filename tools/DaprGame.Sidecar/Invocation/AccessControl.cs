@@ -3,13 +3,19 @@ using DaprGame.Sidecar.Components;
 namespace DaprGame.Sidecar.Invocation;
 
 /// <summary>
-/// The <c>accessControl</c> section of a Configuration, checked on the callee side as daprd does: the caller's
-/// policy (or the default action) decides, operations match the method path with <c>*</c> (one segment) and
-/// <c>**</c> (any depth), and a verb list of <c>*</c> matches every verb. Trust domains and namespaces are not
-/// checked: every local app is in trust domain <c>public</c>, namespace <c>default</c>.
+/// The <c>accessControl</c> section of a Configuration, checked on the callee side as daprd does: the policy for the
+/// caller's identity (app-id, trust domain, namespace) decides, or else the global default action; operations match
+/// the method path with <c>*</c> (one segment) and <c>**</c> (any depth); an operation whose verbs do not include the
+/// call's verb (or <c>*</c>) does not apply, leaving the policy's default action.
+/// Identity: daprd reads it from the caller's mTLS certificate; local sidecars prove themselves with the peer key
+/// instead, and every local app is taken to share the callee's trust domain and the namespace in <c>NAMESPACE</c>
+/// (else <c>default</c>), as apps started from one run file do.
 /// </summary>
 internal static class AccessControl
 {
+    /// <summary>The namespace local apps run in.</summary>
+    public static string Namespace { get; } = Environment.GetEnvironmentVariable("NAMESPACE") is { Length: > 0 } ns ? ns : "default";
+
     public static bool Allows(AccessControlSpec? spec, string callerAppId, string verb, string path)
     {
         if (spec is null)
@@ -18,7 +24,7 @@ internal static class AccessControl
         }
         foreach (var policy in spec.Policies)
         {
-            if (policy.AppId != callerAppId)
+            if (policy.AppId != callerAppId || policy.TrustDomain != spec.TrustDomain || policy.Namespace != Namespace)
             {
                 continue;
             }

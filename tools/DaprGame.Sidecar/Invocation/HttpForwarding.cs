@@ -38,13 +38,17 @@ internal static class HttpForwarding
     /// Copies the incoming request's headers and body onto <paramref name="outgoing"/>, except hop-by-hop headers,
     /// any <c>dapr-api-token</c> (the caller's token never reaches another app) and the internal key.
     /// </summary>
-    public static void CopyRequest(HttpRequest incoming, HttpRequestMessage outgoing)
+    public static void CopyRequest(HttpRequest incoming, HttpRequestMessage outgoing) =>
+        CopyRequest(incoming, outgoing, HasBody(incoming) ? new StreamContent(incoming.Body) : null);
+
+    /// <summary>
+    /// As <see cref="CopyRequest(HttpRequest, HttpRequestMessage)"/>, with the body given as <paramref name="content"/>
+    /// (a buffered copy when a retry may send it again). By default the request stream is read once, as the outgoing
+    /// request is written: no buffering in the sidecar.
+    /// </summary>
+    public static void CopyRequest(HttpRequest incoming, HttpRequestMessage outgoing, HttpContent? content)
     {
-        if (HasBody(incoming))
-        {
-            // The request stream is read once, as the outgoing request is written: no buffering in the sidecar.
-            outgoing.Content = new StreamContent(incoming.Body);
-        }
+        outgoing.Content = content;
         foreach (var (name, values) in incoming.Headers)
         {
             if (IsHopByHop(name)
@@ -55,9 +59,9 @@ internal static class HttpForwarding
             }
             if (IsContentHeader(name))
             {
-                if (outgoing.Content is { } content)
+                if (outgoing.Content is { } body)
                 {
-                    AddTo(content.Headers, name, values);
+                    AddTo(body.Headers, name, values);
                 }
                 continue;
             }
@@ -65,7 +69,7 @@ internal static class HttpForwarding
         }
     }
 
-    private static bool HasBody(HttpRequest request) =>
+    public static bool HasBody(HttpRequest request) =>
         request.ContentLength > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0);
 
     private static void AddTo(System.Net.Http.Headers.HttpHeaders headers, string name, StringValues values)
@@ -78,6 +82,26 @@ internal static class HttpForwarding
         {
             headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
         }
+    }
+
+    /// <summary>
+    /// Moves a request the caller sidecar built onto the request to the app: its headers (minus hop-by-hop, any
+    /// <c>dapr-api-token</c> and the internal key) and its content object.
+    /// </summary>
+    public static void CopyRequest(HttpRequestMessage incoming, HttpRequestMessage outgoing)
+    {
+        foreach (var header in incoming.Headers.NonValidated)
+        {
+            if (IsHopByHop(header.Key)
+                || header.Key.Equals("dapr-api-token", StringComparison.OrdinalIgnoreCase)
+                || header.Key.Equals(InternalKeyHeader, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
+            outgoing.Headers.TryAddWithoutValidation(header.Key, (IEnumerable<string>)ToStringValues(header.Value));
+        }
+        outgoing.Content = incoming.Content;
+        incoming.Content = null;
     }
 
     /// <summary>Writes the status, headers and streamed body of <paramref name="response"/> to the caller unchanged.</summary>

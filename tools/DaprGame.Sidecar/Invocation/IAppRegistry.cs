@@ -22,6 +22,12 @@ public interface IInProcessInvocationTarget
 {
     /// <summary>Serves <paramref name="context"/>'s request for <paramref name="callerAppId"/> as the peer route would, writing the app's answer to its response.</summary>
     Task ServeAsync(HttpContext context, string callerAppId, string pathAndQuery, string traceparent, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Serves a request the caller sidecar built (its body replayable when a retry policy may send it again) and
+    /// returns the app's answer, or the callee's own error answer, unread, for the caller's resiliency policy to judge.
+    /// </summary>
+    Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string callerAppId, string pathAndQuery, CancellationToken cancellationToken);
 }
 
 /// <summary>

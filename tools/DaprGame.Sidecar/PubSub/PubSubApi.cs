@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using DaprGame.Sidecar.Components;
 using DaprGame.Sidecar.Hosting;
+using DaprGame.Sidecar.Tracing;
 using Grpc.Core;
 
 namespace DaprGame.Sidecar.PubSub;
@@ -42,16 +44,39 @@ internal sealed class PubSubApi(SidecarRuntime runtime)
         string? traceParent, string? traceState, CancellationToken cancellationToken)
     {
         var handle = Resolve(pubsubName, topic);
-        var message = Envelope(handle, topic, data, contentType, metadata, metadata, TraceContext.ChildOf(traceParent), traceState ?? "");
+        var span = StartSpan(pubsubName, topic, traceParent);
+        var message = Envelope(handle, topic, data, contentType, metadata, metadata, span is null ? TraceContext.ChildOf(traceParent) : SidecarTracer.TraceparentOf(span), traceState ?? "");
+        string? error = null;
         try
         {
-            await handle.PubSub.PublishAsync(message, cancellationToken);
+            await PublishOneAsync(handle, message, cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException and not DaprApiException)
         {
+            error = e.Message;
             throw PublishFailed(pubsubName, topic, e);
         }
+        finally
+        {
+            SidecarTracer.Stop(span, error: error);
+        }
     }
+
+    /// <summary>The producer span of a publish; null when tracing records nothing.</summary>
+    private Activity? StartSpan(string pubsubName, string topic, string? traceParent)
+    {
+        var span = runtime.Tracer?.Start($"publish/{pubsubName}/{topic}", ActivityKind.Producer, traceParent);
+        span?.SetTag("dapr.api", "publish");
+        span?.SetTag("messaging.system", "pubsub");
+        span?.SetTag("messaging.destination.name", topic);
+        return span;
+    }
+
+    /// <summary>One message to the component, under the pubsub's outbound resiliency policies when any apply.</summary>
+    private Task PublishOneAsync(PubSubHandle handle, PubSubMessage message, CancellationToken cancellationToken) =>
+        runtime.Resiliency.ForComponentOutbound(handle.Spec.Name, "Pubsub") is { } policies
+            ? policies.ExecuteAsync(ct => handle.PubSub.PublishAsync(message, ct), cancellationToken: cancellationToken)
+            : handle.PubSub.PublishAsync(message, cancellationToken);
 
     /// <summary>
     /// Bulk publish as daprd does it for components without native bulk support: every entry is enveloped and
@@ -71,7 +96,8 @@ internal sealed class PubSubApi(SidecarRuntime runtime)
                     $"error when marshalling cloud event envelope for topic {topic} pubsub {pubsubName}: entryId is duplicated or not present for entry");
             }
         }
-        var trace = TraceContext.ChildOf(traceParent);
+        var span = StartSpan(pubsubName, topic, traceParent);
+        var trace = span is null ? TraceContext.ChildOf(traceParent) : SidecarTracer.TraceparentOf(span);
         var messages = new PubSubMessage[entries.Count];
         for (var i = 0; i < entries.Count; i++)
         {
@@ -88,7 +114,7 @@ internal sealed class PubSubApi(SidecarRuntime runtime)
         var tasks = new Task[messages.Length];
         for (var i = 0; i < messages.Length; i++)
         {
-            tasks[i] = handle.PubSub.PublishAsync(messages[i], cancellationToken);
+            tasks[i] = PublishOneAsync(handle, messages[i], cancellationToken);
         }
         for (var i = 0; i < tasks.Length; i++)
         {
@@ -101,6 +127,7 @@ internal sealed class PubSubApi(SidecarRuntime runtime)
                 failed.Add((entries[i].EntryId, e.Message));
             }
         }
+        SidecarTracer.Stop(span, error: failed.Count > 0 ? $"{failed.Count} entries failed" : null);
         return failed;
     }
 

@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using DaprGame.Sidecar.Components;
 using DaprGame.Sidecar.Hosting;
 using DaprGame.Sidecar.Resiliency;
+using DaprGame.Sidecar.Tracing;
 using Microsoft.Extensions.Logging;
 
 namespace DaprGame.Sidecar.PubSub;
@@ -28,7 +30,8 @@ internal sealed class SubscriptionDelivery
     private readonly PubSubHandle _pubsub;
     private readonly AppChannel _app;
     private readonly TimeProvider _time;
-    private readonly TargetPolicies _policies;
+    private readonly ResiliencyExecutor? _resiliency;
+    private readonly SidecarTracer? _tracer;
     private readonly ILogger _log;
 
     /// <exception cref="FormatException">A routing rule is outside the supported CEL subset.</exception>
@@ -39,7 +42,8 @@ internal sealed class SubscriptionDelivery
         _app = app;
         _time = runtime.Time;
         _log = log;
-        _policies = runtime.Resources.Resiliency.PubSubInbound(definition.PubSubName);
+        _resiliency = runtime.Resiliency.ForComponentInbound(definition.PubSubName, "Pubsub");
+        _tracer = runtime.Tracer;
         _rules = new List<(RouteExpression, string)>(definition.Rules.Count);
         foreach (var rule in definition.Rules)
         {
@@ -112,7 +116,22 @@ internal sealed class SubscriptionDelivery
                 return;
             }
 
-            var (outcome, error) = await DeliverWithRetriesAsync(message, eventBytes, root, path, cancellationToken);
+            var span = _tracer?.Start($"deliver/{_definition.PubSubName}/{message.Topic}", ActivityKind.Consumer,
+                root.TryGetProperty("traceparent", out var tp) && tp.ValueKind == JsonValueKind.String ? tp.GetString() : null);
+            span?.SetTag("dapr.api", "deliver");
+            span?.SetTag("messaging.destination.name", message.Topic);
+            Outcome outcome;
+            string? error;
+            try
+            {
+                (outcome, error) = await DeliverWithRetriesAsync(message, eventBytes, root, path, span is null ? null : SidecarTracer.TraceparentOf(span), cancellationToken);
+            }
+            catch (Exception e)
+            {
+                SidecarTracer.Stop(span, error: e.Message);
+                throw;
+            }
+            SidecarTracer.Stop(span, error: outcome == Outcome.Retry ? error : null);
             switch (outcome)
             {
                 case Outcome.Success:
@@ -143,54 +162,54 @@ internal sealed class SubscriptionDelivery
         return string.IsNullOrEmpty(_definition.DefaultRoute) ? null : _definition.DefaultRoute;
     }
 
-    private async Task<(Outcome, string?)> DeliverWithRetriesAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// One delivery under the pubsub's inbound policies (shared engine: retry, breaker, timeout per attempt); without a
+    /// policy, a single attempt. Transport errors and RETRY answers are retriable; DROP and success end the delivery.
+    /// </summary>
+    private async Task<(Outcome, string?)> DeliverWithRetriesAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, string? spanTraceparent, CancellationToken cancellationToken)
     {
-        var retry = _policies.Retry ?? RetryPolicy.None;
-        var retries = 0;
-        while (true)
+        Task<(Outcome, string?)> Once(CancellationToken ct) => _definition.Bulk is null
+            ? DeliverOnceAsync(message, eventBytes, cloudEvent, path, spanTraceparent, ct)
+            : DeliverBulkOnceAsync(message, eventBytes, path, ct);
+
+        if (_resiliency is null)
         {
-            Outcome outcome;
-            string? error;
-            // The resiliency timeout runs on the sidecar's clock, like the retry delays.
-            using (var timer = _policies.Timeout is { } timeout ? new CancellationTokenSource(timeout, _time) : null)
-            using (var attempt = timer is null
-                ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken)
-                : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token))
+            try
             {
-                try
-                {
-                    (outcome, error) = _definition.Bulk is null
-                        ? await DeliverOnceAsync(message, eventBytes, cloudEvent, path, attempt.Token)
-                        : await DeliverBulkOnceAsync(message, eventBytes, path, attempt.Token);
-                }
-                catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
-                {
-                    (outcome, error) = (Outcome.Retry, e is OperationCanceledException ? "timed out" : e.Message);
-                }
+                return await Once(cancellationToken);
             }
-            if (outcome != Outcome.Retry)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
             {
-                return (outcome, error);
+                return (Outcome.Retry, e is OperationCanceledException ? "timed out" : e.Message);
             }
-            // In-flight deliveries during shutdown are neither retried nor dead-lettered.
-            cancellationToken.ThrowIfCancellationRequested();
-            if (!retry.Allows(retries))
-            {
-                return (Outcome.Retry, error);
-            }
-            retries++;
-            _log.LogDebug("retrying delivery on topic {Topic} (retry {Retry}): {Error}", message.Topic, retries, error);
-            await Task.Delay(retry.DelayFor(retries), _time, cancellationToken);
+        }
+        try
+        {
+            return await _resiliency.ExecuteAsync(
+                Once,
+                static r => r.Item1 == Outcome.Retry ? AttemptVerdict.RetriableFailure : AttemptVerdict.Success,
+                isRetriable: static e => e is HttpRequestException or IOException,
+                cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException or TimeoutException or CircuitBreakerOpenException)
+        {
+            return (Outcome.Retry, e is TimeoutException or OperationCanceledException ? "timed out" : e.Message);
         }
     }
 
-    private async Task<(Outcome, string?)> DeliverOnceAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, CancellationToken cancellationToken)
+    private async Task<(Outcome, string?)> DeliverOnceAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, string? spanTraceparent, CancellationToken cancellationToken)
     {
         using var request = _app.CreateRequest(HttpMethod.Post, path);
         request.Content = new ByteArrayContent(eventBytes);
         request.Content.Headers.ContentType = CloudEventMediaType;
         AddMetadataHeaders(request, message.Metadata);
-        if (cloudEvent.TryGetProperty("traceparent", out var tp) && tp.ValueKind == JsonValueKind.String && tp.GetString() is { Length: > 0 } traceParent)
+        // The app's parent is the sidecar's delivery span when one is recorded, else the publisher's context.
+        if (spanTraceparent is not null)
+        {
+            request.Headers.Remove("traceparent");
+            request.Headers.TryAddWithoutValidation("traceparent", spanTraceparent);
+        }
+        else if (cloudEvent.TryGetProperty("traceparent", out var tp) && tp.ValueKind == JsonValueKind.String && tp.GetString() is { Length: > 0 } traceParent)
         {
             request.Headers.Remove("traceparent");
             request.Headers.TryAddWithoutValidation("traceparent", traceParent);

@@ -1,5 +1,6 @@
 using System.Net;
 using DaprGame.Sidecar.Components;
+using DaprGame.Sidecar.Resiliency;
 using Grpc.Core;
 
 namespace DaprGame.Sidecar.State;
@@ -11,8 +12,22 @@ public sealed record BulkStateResult(string Key, byte[]? Data, string? ETag, str
 /// The state API's meaning, shared by the HTTP and gRPC surfaces: store lookup, key validation and prefixing, and
 /// daprd's error codes and messages (shared/dapr-contract.md §1.5).
 /// </summary>
-public sealed class StateApi(ComponentRegistry components, SidecarOptions options)
+public sealed class StateApi(ComponentRegistry components, SidecarOptions options, ResiliencyPolicies? resiliency = null)
 {
+    /// <summary>
+    /// Runs one store call under the store's outbound resiliency policies (none: called directly). ETag conflicts
+    /// and invalid ETags are answers, not faults: they are never retried.
+    /// </summary>
+    private Task<T> RunAsync<T>(StateStoreHandle store, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
+        resiliency?.ForComponentOutbound(store.Spec.Name, "Statestore") is { } policies
+            ? policies.ExecuteAsync(call, static _ => AttemptVerdict.Success, isRetriable: static e => e is not (ETagMismatchException or ETagInvalidException or DaprApiException), cancellationToken: cancellationToken)
+            : call(cancellationToken);
+
+    private Task RunAsync(StateStoreHandle store, Func<CancellationToken, Task> call, CancellationToken cancellationToken) =>
+        resiliency?.ForComponentOutbound(store.Spec.Name, "Statestore") is { } policies
+            ? policies.ExecuteAsync(call, isRetriable: static e => e is not (ETagMismatchException or ETagInvalidException or DaprApiException), cancellationToken: cancellationToken)
+            : call(cancellationToken);
+
     public StateStoreHandle Resolve(string storeName)
     {
         if (components.StateStores.Count == 0)
@@ -39,7 +54,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         var stored = StoredKey(store, key);
         try
         {
-            return await store.Store.GetAsync(stored, cancellationToken);
+            return await RunAsync(store, ct => store.Store.GetAsync(stored, ct), cancellationToken);
         }
         catch (Exception e) when (e is not DaprApiException and not OperationCanceledException)
         {
@@ -56,7 +71,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         {
             try
             {
-                var item = await store.Store.GetAsync(stored[i], ct);
+                var item = await RunAsync(store, c => store.Store.GetAsync(stored[i], c), ct);
                 results[i] = new BulkStateResult(keys[i], item?.Value, item?.ETag, null, ExpiryMetadata(item));
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -83,7 +98,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         {
             try
             {
-                await store.Store.SetAsync(item, cancellationToken);
+                await RunAsync(store, ct => store.Store.SetAsync(item, ct), cancellationToken);
             }
             catch (ETagMismatchException e)
             {
@@ -105,7 +120,8 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         var store = Resolve(storeName);
         try
         {
-            await store.Store.DeleteAsync(request with { Key = StoredKey(store, request.Key) }, cancellationToken);
+            var prefixed = request with { Key = StoredKey(store, request.Key) };
+            await RunAsync(store, ct => store.Store.DeleteAsync(prefixed, ct), cancellationToken);
         }
         catch (ETagMismatchException e)
         {
@@ -129,7 +145,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         {
             try
             {
-                await store.Store.DeleteAsync(request, cancellationToken);
+                await RunAsync(store, ct => store.Store.DeleteAsync(request, ct), cancellationToken);
             }
             catch (ETagMismatchException e)
             {
@@ -155,7 +171,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
             : new StateOperation(null, op.Delete! with { Key = StoredKey(store, NonEmpty(op.Delete!.Key)) })).ToList();
         try
         {
-            await store.Store.ExecuteTransactionAsync(prepared, cancellationToken);
+            await RunAsync(store, ct => store.Store.ExecuteTransactionAsync(prepared, ct), cancellationToken);
         }
         catch (Exception e) when (e is not DaprApiException and not OperationCanceledException)
         {
