@@ -25,6 +25,12 @@ public static class ActorProbe
     public static readonly ConcurrentDictionary<string, TaskCompletionSource> Deactivated = new();
     private static int _reminderTotal;
 
+    /// <summary>Released once per reminder callback, so a test can wait for progress instead of sleeping.</summary>
+    public static readonly SemaphoreSlim ReminderFired = new(0);
+
+    /// <summary>Released once per timer callback.</summary>
+    public static readonly SemaphoreSlim TimerFired = new(0);
+
     public static int ReminderTotal => Volatile.Read(ref _reminderTotal);
 
     public static void Enter(string id)
@@ -55,6 +61,7 @@ public static class ActorProbe
     {
         Reminders.AddOrUpdate(key, 1, (_, n) => n + 1);
         Interlocked.Increment(ref _reminderTotal);
+        ReminderFired.Release();
     }
 
     public static void ResetReminders()
@@ -145,6 +152,7 @@ public class TestActor(ActorHost host, AppName app) : Actor(host), ITestActor, I
     public Task OnTimerAsync(byte[] data)
     {
         ActorProbe.Timers.AddOrUpdate(Id.GetId(), 1, (_, n) => n + 1);
+        ActorProbe.TimerFired.Release();
         return Task.CompletedTask;
     }
 
