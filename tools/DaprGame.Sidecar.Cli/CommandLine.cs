@@ -23,7 +23,7 @@ public static class CommandLine
     /// <summary>daprd flags that only concern real daprd's surroundings (metrics, placement, profiling); accepted and ignored.</summary>
     private static readonly HashSet<string> IgnoredFlags = new(StringComparer.Ordinal)
     {
-        "metrics-port", "enable-metrics", "placement-host-address", "scheduler-host-address", "dapr-internal-grpc-port",
+        "metrics-port", "enable-metrics", "scheduler-host-address", "dapr-internal-grpc-port",
         "enable-api-logging", "enable-profiling", "profile-port", "app-health-probe-timeout", "app-health-threshold",
         "dapr-graceful-shutdown-seconds", "mode", "dapr-listen-addresses", "control-plane-address", "sentry-address",
     };
@@ -81,6 +81,7 @@ public static class CommandLine
             AppApiToken = Environment.GetEnvironmentVariable("APP_API_TOKEN"),
             EnableAppHealthCheck = flags.Has("enable-app-health-check"),
             AppHealthCheckPath = flags.One("app-health-check-path") ?? "/healthz",
+            PlacementHostAddress = flags.One("placement-host-address"),
         };
         if (options.AppProtocol != "http")
         {

@@ -43,9 +43,10 @@ public sealed class SidecarOptions
     public string InstanceId { get; set; } = Guid.NewGuid().ToString("N")[..12];
 
     /// <summary>
-    /// daprd's <c>--placement-host-address</c>. The local sidecar has no placement service: when set, it names a folder
-    /// shared by separately started sidecars that holds the actor placement table (<see cref="Actors.FileActorPlacement"/>);
-    /// when unset, placement is the registry's (in-process for one run, the registry folder's <c>placement</c> subfolder for the file registry).
+    /// daprd's <c>--placement-host-address</c>. The local sidecar has no placement service: when this names a folder,
+    /// separately started sidecars share the actor placement table there (<see cref="Actors.FileActorPlacement"/>);
+    /// when unset or in daprd's <c>host:port</c> form, placement is the registry's (in-process for one run, the
+    /// registry folder's <c>placement</c> subfolder for the file registry).
     /// </summary>
     public string? PlacementHostAddress { get; set; }
 

@@ -140,6 +140,41 @@ public sealed partial class ActorsFeature : ISidecarFeature, IActorHostPeer, ISi
     /// <summary>Routes a call to the actor's owner (this host, a host in this process, or a remote sidecar) and returns its answer.</summary>
     internal async Task<ActorResult> RouteAsync(ActorRequest request, CancellationToken cancellationToken)
     {
+        if (ActorTimeout(request.Type) is not { } timeout)
+        {
+            return await RouteCoreAsync(request, cancellationToken);
+        }
+        using var expiry = new CancellationTokenSource(timeout, _time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
+        try
+        {
+            return await RouteCoreAsync(request, linked.Token);
+        }
+        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return Failure("ERR_ACTOR_INVOKE_METHOD", $"error invoke actor method: timeout after {timeout} (resiliency timeout policy for actor type {request.Type})");
+        }
+    }
+
+    /// <summary>The resiliency timeout for calls to an actor type; retries and circuit breakers belong to the resiliency engine.</summary>
+    private TimeSpan? ActorTimeout(string actorType)
+    {
+        var resiliency = _runtime.Resources.Resiliency;
+        if (resiliency.Actors.Count == 0 && resiliency.Timeouts.Count == 0)
+        {
+            return null;
+        }
+        if (resiliency.Actors.TryGetValue(actorType, out var target) && target.Timeout is { } t)
+        {
+            return t;
+        }
+        return resiliency.Timeouts.TryGetValue("DefaultActorTimeoutPolicy", out var actor) ? actor
+            : resiliency.Timeouts.TryGetValue("DefaultTimeoutPolicy", out var general) ? general
+            : null;
+    }
+
+    private async Task<ActorResult> RouteCoreAsync(ActorRequest request, CancellationToken cancellationToken)
+    {
         var unreachable = 0;
         for (var hop = 0; ; hop++)
         {
@@ -267,7 +302,13 @@ public sealed partial class ActorsFeature : ISidecarFeature, IActorHostPeer, ISi
             var owner = _placement.Current.Owner(request.Type, request.Id);
             if (owner is null || owner.InstanceId != InstanceId)
             {
-                return ActorResult.NotOwner;
+                // The caller's table may be newer than ours (file placement refreshes once a second): look again once.
+                await _placement.RefreshAsync(cancellationToken);
+                owner = _placement.Current.Owner(request.Type, request.Id);
+                if (owner is null || owner.InstanceId != InstanceId)
+                {
+                    return ActorResult.NotOwner;
+                }
             }
             var key = ActorKey(request.Type, request.Id);
             ActorInstance instance;

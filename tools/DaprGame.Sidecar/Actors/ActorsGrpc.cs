@@ -58,6 +58,28 @@ public sealed partial class ActorsFeature
             await RegisterReminderAsync(r.ActorType, r.ActorId, r.Name, r.DueTime, r.Period, r.Ttl, DataAsJson(r.Data), call.CancellationToken);
             return new Empty();
         });
+        methods.AddUnary<GetActorReminderRequest, GetActorReminderResponse>("GetActorReminder", async (r, call) =>
+        {
+            var reminder = await GetReminderAsync(r.ActorType, r.ActorId, r.Name, call.CancellationToken);
+            var response = new GetActorReminderResponse { ActorType = reminder.ActorType, ActorId = reminder.ActorId };
+            if (reminder.DueTime is { } due)
+            {
+                response.DueTime = due;
+            }
+            if (reminder.Period is { } period)
+            {
+                response.Period = period;
+            }
+            if (reminder.Ttl is { } ttl)
+            {
+                response.Ttl = ttl;
+            }
+            if (reminder.Data is { } data)
+            {
+                response.Data = new Any { Value = ByteString.CopyFrom(DataFromJson(data)) };
+            }
+            return response;
+        });
         methods.AddUnary<UnregisterActorReminderRequest, Empty>("UnregisterActorReminder", async (r, call) =>
         {
             await UnregisterReminderAsync(r.ActorType, r.ActorId, r.Name, call.CancellationToken);
@@ -68,6 +90,21 @@ public sealed partial class ActorsFeature
     /// <summary>gRPC carries reminder and timer data as bytes; callbacks carry it as a base64 JSON string, as the SDKs expect.</summary>
     private static string? DataAsJson(ByteString data) =>
         data.IsEmpty ? null : System.Text.Json.JsonSerializer.Serialize(data.ToBase64());
+
+    /// <summary>The inverse of <see cref="DataAsJson"/>: a base64 JSON string gives its bytes, any other JSON its UTF-8 text.</summary>
+    private static byte[] DataFromJson(string json)
+    {
+        if (json.Length > 1 && json[0] == '"')
+        {
+            var text = System.Text.Json.JsonSerializer.Deserialize<string>(json) ?? "";
+            var buffer = new byte[text.Length];
+            if (Convert.TryFromBase64String(text, buffer, out var written))
+            {
+                return buffer[..written];
+            }
+        }
+        return System.Text.Encoding.UTF8.GetBytes(json);
+    }
 
     private async Task<InvokeActorResponse> InvokeActorGrpcAsync(InvokeActorRequest r, ServerCallContext call)
     {

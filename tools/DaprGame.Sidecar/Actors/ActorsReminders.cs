@@ -211,6 +211,12 @@ public sealed partial class ActorsFeature
             return;
         }
         var r = s.Record;
+        if (_time.GetUtcNow() < r.NextDue)
+        {
+            // A timer may wake a hair early on a coarse clock; a reminder never fires before its due time.
+            Arm(s, r.NextDue);
+            return;
+        }
         var request = new ActorRequest(r.ActorType, r.ActorId, "method/remind/" + Uri.EscapeDataString(r.Name))
         {
             Body = Encoding.UTF8.GetBytes(CallbackBody(null, r.Data, r.DueTime, r.Period)),

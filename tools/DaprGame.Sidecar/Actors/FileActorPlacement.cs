@@ -30,6 +30,22 @@ public sealed class FileActorPlacement : IActorPlacement
 
     public string Folder => _folder;
 
+    /// <summary>
+    /// True when a <c>--placement-host-address</c> names a folder. daprd's own form, <c>host:port</c> of a Placement
+    /// service (the Dapr CLI always passes <c>localhost:50005</c>), is not one: the registry's placement is used then.
+    /// </summary>
+    public static bool IsFolderAddress(string? address)
+    {
+        if (string.IsNullOrWhiteSpace(address))
+        {
+            return false;
+        }
+        var colon = address.LastIndexOf(':');
+        var hostPort = colon > 0 && colon < address.Length - 1 && address[(colon + 1)..].All(char.IsAsciiDigit)
+            && !address.Contains('/', StringComparison.Ordinal) && !address.Contains('\\', StringComparison.Ordinal);
+        return !hostPort && !address.Contains(',', StringComparison.Ordinal);
+    }
+
     public PlacementTable Current
     {
         get

@@ -254,8 +254,8 @@ internal static class SidecarFeatures
         new StateFeature(new StateApi(runtime.Components, runtime.Options)),
         new PubSubFeature(runtime),
         new InvocationFeature(runtime, environment.Registry, httpPort),
-        new Actors.ActorsFeature(runtime, runtime.Options.PlacementHostAddress is { Length: > 0 } placement
-            ? new Actors.FileActorPlacement(placement, environment.Time)
+        new Actors.ActorsFeature(runtime, Actors.FileActorPlacement.IsFolderAddress(runtime.Options.PlacementHostAddress)
+            ? new Actors.FileActorPlacement(runtime.Options.PlacementHostAddress!, environment.Time)
             : environment.Registry.ActorPlacement, httpPort),
     ];
 }
