@@ -105,6 +105,52 @@ public sealed class ActorTimeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_ISO_period_with_repetitions_fires_on_time_exactly_that_often_then_is_gone()
+    {
+        await using var node = await ActorNode.StartAsync("rep", _resources, _environment);
+        var id = $"rep-{Guid.NewGuid():N}";
+        var url = $"{node.HttpEndpoint}/v1.0/actors/TestActor/{id}/reminders/twice";
+        using var http = new HttpClient();
+        using (var put = await http.PutAsync(url, new StringContent("""{"dueTime":"0h0m10s0ms","period":"R2/PT5S","data":"AQID"}"""), Ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, put.StatusCode);
+        }
+        var key = $"{id}/twice";
+
+        _time.Advance(TimeSpan.FromSeconds(9.9));
+        Assert.Equal(0, ActorProbe.Reminders.GetValueOrDefault(key));
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+        await WaitForFiringsAsync(key, 1);
+        _time.Advance(TimeSpan.FromSeconds(4.9));
+        Assert.Equal(1, ActorProbe.Reminders.GetValueOrDefault(key));
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+        await WaitForFiringsAsync(key, 2);
+
+        for (var attempt = 0; ; attempt++)
+        {
+            using var get = await http.GetAsync(url, Ct);
+            if (get.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                break;
+            }
+            Assert.True(attempt < 200, "the reminder was not removed after its last repetition");
+            await ActorProbe.ReminderFired.WaitAsync(TimeSpan.FromMilliseconds(20), Ct);
+        }
+        Assert.Equal(2, ActorProbe.Reminders[key]);
+    }
+
+    private static async Task WaitForFiringsAsync(string key, int count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (ActorProbe.Reminders.GetValueOrDefault(key) < count)
+        {
+            var left = deadline - DateTime.UtcNow;
+            Assert.True(left > TimeSpan.Zero, $"reminder {key} fired {ActorProbe.Reminders.GetValueOrDefault(key)} times, expected {count}");
+            await ActorProbe.ReminderFired.WaitAsync(left < TimeSpan.FromMilliseconds(200) ? left : TimeSpan.FromMilliseconds(200), Ct);
+        }
+    }
+
+    [Fact]
     public async Task An_idle_actor_is_deactivated_and_comes_back_with_its_state()
     {
         await using var node = await ActorNode.StartAsync("idle", _resources, _environment, o => o.ActorIdleTimeout = TimeSpan.FromSeconds(5));

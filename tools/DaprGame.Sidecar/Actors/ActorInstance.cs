@@ -67,4 +67,7 @@ internal sealed class ActorTimer(string name, string callback, string? data, str
     public DateTimeOffset? ExpiresAt { get; } = expiresAt;
 
     public ITimer Timer { get; set; } = null!;
+
+    /// <summary>When the next callback is due; a wake-up before it re-arms instead of firing.</summary>
+    public DateTimeOffset NextDue { get; set; }
 }

@@ -185,13 +185,32 @@ public sealed partial class ActorsFeature
 
     private void Arm(ScheduledReminder s, DateTimeOffset at)
     {
-        var delay = at - _time.GetUtcNow();
         s.Timer?.Dispose();
+        var delay = DelayUntil(at);
+        if (delay == TimeSpan.Zero)
+        {
+            // Due already: fire now rather than rely on how a clock treats a zero wait.
+            s.Timer = null;
+            _ = Task.Run(() => FireReminderAsync(s));
+            return;
+        }
         s.Timer = _time.CreateTimer(static state => _ = FireAsync((ScheduledReminder)((object[])state!)[1], (ActorsFeature)((object[])state)[0]),
-            new object[] { this, s }, delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+            new object[] { this, s }, delay, Timeout.InfiniteTimeSpan);
 
         static Task FireAsync(ScheduledReminder s, ActorsFeature f) => f.FireReminderAsync(s);
     }
+
+    /// <summary>
+    /// The wait until <paramref name="at"/>, capped at a day: timers cannot wait longer than about 49 days, so a far
+    /// due time is reached in steps (a callback that wakes before its due time re-arms instead of firing).
+    /// </summary>
+    private TimeSpan DelayUntil(DateTimeOffset at)
+    {
+        var delay = at - _time.GetUtcNow();
+        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxTimerWait ? MaxTimerWait : delay;
+    }
+
+    private static readonly TimeSpan MaxTimerWait = TimeSpan.FromDays(1);
 
     private void Unschedule(string key)
     {
@@ -259,7 +278,9 @@ public sealed partial class ActorsFeature
         var (every, _) = ActorSchedule.ParsePeriod(r.Period, allowDays: false, "reminder");
         var cancelled = string.Equals(result.Header("X-DaprReminderCancel"), "true", StringComparison.OrdinalIgnoreCase);
         var remaining = r.Remaining is { } n ? n - 1 : (int?)null;
-        var next = every is { } p ? now + p : (DateTimeOffset?)null;
+        // On cadence from the due time; a firing that came later than a whole period (downtime) does not replay the
+        // missed periods: the next one is a period from now.
+        var next = every is { } p ? (r.NextDue + p < now ? now + p : r.NextDue + p) : (DateTimeOffset?)null;
         var done = cancelled || next is null || remaining == 0 || (r.ExpiresAt is { } exp && next > exp);
         var updated = r with { NextDue = next ?? now, Remaining = remaining };
         try
@@ -324,19 +345,18 @@ public sealed partial class ActorsFeature
         {
             throw ScheduleError("ERR_ACTOR_TIMER_CREATE", $"error creating actor timer: {e.Message}");
         }
-        var timer = new ActorTimer(name, callback, data, dueTime, period, every, repetitions, expires);
+        var timer = new ActorTimer(name, callback, data, dueTime, period, every, repetitions, expires) { NextDue = due };
         lock (instance.Timers)
         {
             if (instance.Timers.Remove(name, out var old))
             {
                 old.Timer.Dispose();
             }
-            var delay = due - now;
             timer.Timer = _time.CreateTimer(static state =>
             {
                 var (f, i, t) = ((ActorsFeature, ActorInstance, ActorTimer))state!;
                 _ = f.FireTimerAsync(i, t);
-            }, (this, instance, timer), delay < TimeSpan.Zero ? TimeSpan.Zero : delay, Timeout.InfiniteTimeSpan);
+            }, (this, instance, timer), DelayUntil(due), Timeout.InfiniteTimeSpan);
             instance.Timers[name] = timer;
         }
     }
@@ -359,6 +379,17 @@ public sealed partial class ActorsFeature
     {
         if (_stopping)
         {
+            return;
+        }
+        if (_time.GetUtcNow() < timer.NextDue)
+        {
+            lock (instance.Timers)
+            {
+                if (instance.Timers.TryGetValue(timer.Name, out var live) && ReferenceEquals(live, timer))
+                {
+                    timer.Timer.Change(DelayUntil(timer.NextDue), Timeout.InfiniteTimeSpan);
+                }
+            }
             return;
         }
         var request = new ActorRequest(instance.Type, instance.Id, "method/timer/" + Uri.EscapeDataString(timer.Name))
@@ -401,7 +432,8 @@ public sealed partial class ActorsFeature
                 timer.Timer.Dispose();
                 return;
             }
-            timer.Timer.Change(every, Timeout.InfiniteTimeSpan);
+            timer.NextDue = now + every;
+            timer.Timer.Change(DelayUntil(timer.NextDue), Timeout.InfiniteTimeSpan);
         }
     }
 }
