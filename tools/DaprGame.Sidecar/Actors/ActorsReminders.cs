@@ -66,13 +66,30 @@ public sealed partial class ActorsFeature
         NotifyOwner(type, id, record, removed: null);
     }
 
-    internal async Task<ReminderRecord> GetReminderAsync(string type, string id, string name, CancellationToken cancellationToken) =>
-        await Reminders().GetAsync(type, id, name, cancellationToken)
-        ?? throw ScheduleError("ERR_ACTOR_REMINDER_NOT_FOUND", "reminder not found", System.Net.HttpStatusCode.NotFound);
+    internal async Task<ReminderRecord> GetReminderAsync(string type, string id, string name, CancellationToken cancellationToken)
+    {
+        ReminderRecord? found;
+        try
+        {
+            found = await Reminders().GetAsync(type, id, name, cancellationToken);
+        }
+        catch (Exception e) when (e is not DaprApiException and not OperationCanceledException)
+        {
+            throw ScheduleError("ERR_ACTOR_REMINDER_GET", $"error getting actor reminder: {e.Message}");
+        }
+        return found ?? throw ScheduleError("ERR_ACTOR_REMINDER_NOT_FOUND", "reminder not found", System.Net.HttpStatusCode.NotFound);
+    }
 
     internal async Task UnregisterReminderAsync(string type, string id, string name, CancellationToken cancellationToken)
     {
-        await Reminders().MutateAsync(type, id, list => list.RemoveAll(r => r.ActorId == id && r.Name == name) > 0, cancellationToken);
+        try
+        {
+            await Reminders().MutateAsync(type, id, list => list.RemoveAll(r => r.ActorId == id && r.Name == name) > 0, cancellationToken);
+        }
+        catch (Exception e) when (e is not DaprApiException and not OperationCanceledException)
+        {
+            throw ScheduleError("ERR_ACTOR_REMINDER_DELETE", $"error deleting actor reminder: {e.Message}");
+        }
         NotifyOwner(type, id, null, removed: name);
     }
 

@@ -163,6 +163,12 @@ public sealed class FileActorPlacement : IActorPlacement
             lock (owner._gate)
             {
                 owner._local.Remove(member);
+                if (owner._local.Count == 0)
+                {
+                    // Nothing here hosts actors any more: callers still refresh on use, no need to poll.
+                    owner._poll?.Dispose();
+                    owner._poll = null;
+                }
             }
             owner.Reload();
             return ValueTask.CompletedTask;
