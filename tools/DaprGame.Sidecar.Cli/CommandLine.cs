@@ -113,9 +113,15 @@ public static class CommandLine
         await using var host = await SidecarHost.StartAsync(options, environment, stop);
         await stdout.WriteLineAsync($"level=info msg=\"dapr initialized. app-id {options.AppId}, HTTP port {host.HttpPort}, gRPC port {host.GrpcPort}\"");
         using var both = CancellationTokenSource.CreateLinkedTokenSource(stop, host.ShutdownRequested);
+        var stopped = Task.Delay(Timeout.Infinite, both.Token);
+        if (await Task.WhenAny(host.Ready, stopped) == host.Ready && host.Ready.Exception?.InnerException is ResourceException startup)
+        {
+            // A start-up error found once the app answered (actors without an actor state store): daprd exits on it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(startup);
+        }
         try
         {
-            await Task.Delay(Timeout.Infinite, both.Token);
+            await stopped;
         }
         catch (OperationCanceledException)
         {

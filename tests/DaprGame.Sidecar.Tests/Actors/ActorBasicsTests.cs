@@ -122,7 +122,7 @@ public sealed class ActorBasicsTests : IAsyncLifetime
     public async Task Start_up_fails_in_one_line_when_actors_exist_but_no_actor_state_store()
     {
         var env = new SidecarEnvironment { Registry = new InProcessAppRegistry() };
-        var e = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        var e = await Assert.ThrowsAsync<DaprGame.Sidecar.Components.ResourceException>(async () =>
         {
             await using var node = await ActorNode.StartAsync("nostore", ActorNode.SqliteResources(Path.Combine(_folder, "other.db"), actorStore: false), env);
         });

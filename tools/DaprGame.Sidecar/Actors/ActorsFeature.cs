@@ -86,8 +86,10 @@ public sealed partial class ActorsFeature : ISidecarFeature, IActorHostPeer, ISi
         }
         if (_reminderStore is null)
         {
-            throw new InvalidOperationException(
-                $"actors: the app registers actor types ({string.Join(", ", _config.Types.Keys)}) but no state store sets actorStateStore: \"true\"; add one to the resources path");
+            // A ResourceException, so both the CLI and the launcher report it as one line and exit.
+            throw new Components.ResourceException(
+                _runtime.Options.ResourcesPaths.Count == 0 ? "(no resources path)" : string.Join(", ", _runtime.Options.ResourcesPaths),
+                $"the app registers actor types ({string.Join(", ", _config.Types.Keys)}) but no state store sets actorStateStore: \"true\"; actors need one");
         }
         _runtime.ActiveActors = CountActive;
         var smallestIdle = _config.Types.Values.Min(t => t.IdleTimeout);
