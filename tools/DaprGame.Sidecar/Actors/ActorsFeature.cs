@@ -52,7 +52,7 @@ public sealed partial class ActorsFeature : ISidecarFeature, IActorHostPeer, ISi
         _log = runtime.Logging.CreateLogger("DaprGame.Sidecar.Actors");
         if (runtime.Components.ActorStateStore is { } store)
         {
-            _reminderStore = new ReminderStore(store.Store, runtime.Options.AppId);
+            _reminderStore = new ReminderStore(store.Store);
         }
         _peers = new HttpMessageInvoker(new SocketsHttpHandler
         {

@@ -17,19 +17,20 @@ public sealed record ReminderRecord(
 
 /// <summary>
 /// Durable reminders in the actor state store. Real Dapr (≥ 1.17) keeps them in its Scheduler, so there is no shared
-/// layout to match; this sidecar keeps, per app-id and actor type, 16 partitions under the reserved keys
-/// <c>daprgame-reminders||&lt;appId&gt;||&lt;actorType&gt;||&lt;0..15&gt;</c>, each a JSON array of
-/// <see cref="ReminderRecord"/>. A change is a read-modify-write guarded by the item's ETag, so several sidecars
-/// sharing the store never lose each other's registrations.
+/// layout to match; this sidecar keeps, per actor type, 16 partitions under the reserved keys
+/// <c>daprgame-reminders||&lt;actorType&gt;||&lt;0..15&gt;</c>, each a JSON array of <see cref="ReminderRecord"/>.
+/// The key names no app-id, as the Scheduler's does not: any sidecar sharing the store may register a reminder and
+/// the host owning the actor finds it. A change is a read-modify-write guarded by the item's ETag, so several
+/// sidecars sharing the store never lose each other's registrations.
 /// </summary>
-internal sealed class ReminderStore(IStateStore store, string appId)
+internal sealed class ReminderStore(IStateStore store)
 {
     public const int Partitions = 16;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _partitionLocks = new(StringComparer.Ordinal);
 
     public static int PartitionOf(string actorId) => (int)(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(actorId.AsSpan())) % Partitions);
 
-    private string Key(string type, int partition) => $"daprgame-reminders||{appId}||{type}||{partition}";
+    private static string Key(string type, int partition) => $"daprgame-reminders||{type}||{partition}";
 
     public async Task<List<ReminderRecord>> LoadAsync(string type, CancellationToken cancellationToken)
     {
