@@ -64,6 +64,33 @@ public sealed class FileActorPlacementTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_reminder_registered_on_one_sidecar_fires_on_the_owner_in_another()
+    {
+        string? id = null;
+        for (var i = 0; i < 100 && id is null; i++)
+        {
+            var candidate = $"remote-{Guid.NewGuid():N}";
+            if (await Via(candidate).WhereAsync() == "b")
+            {
+                id = candidate;
+            }
+        }
+        Assert.NotNull(id);
+        using var http = new HttpClient();
+        using (var put = await http.PutAsync($"{_a.HttpEndpoint}/v1.0/actors/TestActor/{id}/reminders/remote",
+            new StringContent("""{"dueTime":"0h0m0s1ms","data":"AQID"}"""), Ct))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, put.StatusCode);
+        }
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (ActorProbe.Reminders.GetValueOrDefault($"{id}/remote") == 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the reminder registered on replica a did not fire on its owner b");
+            await ActorProbe.ReminderFired.WaitAsync(TimeSpan.FromMilliseconds(200), Ct);
+        }
+    }
+
     [Theory]
     [InlineData("localhost:50005", false)]
     [InlineData("127.0.0.1:50005,127.0.0.1:50006", false)]

@@ -268,6 +268,12 @@ public sealed partial class ActorsFeature : ISidecarFeature, IActorHostPeer, ISi
             return;
         }
         var v = context.Request.RouteValues;
+        if ((string)v["path"]! == RemindersChangedPath)
+        {
+            RemindersChanged((string)v["type"]!, (string)v["id"]!);
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
         var request = new ActorRequest((string)v["type"]!, (string)v["id"]!, (string)v["path"]!)
         {
             Body = await ReadBodyAsync(context.Request, context.RequestAborted),

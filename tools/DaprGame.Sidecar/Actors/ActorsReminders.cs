@@ -93,7 +93,7 @@ public sealed partial class ActorsFeature
         NotifyOwner(type, id, null, removed: name);
     }
 
-    /// <summary>Tells the owning host to (re)schedule or drop the reminder; a host in another process picks it up at its next placement change.</summary>
+    /// <summary>Tells the owning host (here, in this process, or in another over the internal route) to (re)schedule or drop the reminder.</summary>
     private void NotifyOwner(string type, string id, ReminderRecord? added, string? removed)
     {
         var owner = _placement.Current.Owner(type, id);
@@ -108,11 +108,34 @@ public sealed partial class ActorsFeature
                 Unschedule(ReminderKey(type, id, removed));
             }
         }
-        else
+        else if (owner?.InProcess is { } peer)
         {
-            owner?.InProcess?.RemindersChanged(type, id);
+            peer.RemindersChanged(type, id);
+        }
+        else if (owner is not null)
+        {
+            _ = NotifyRemoteAsync(owner, type, id);
         }
     }
+
+    private async Task NotifyRemoteAsync(ActorHostMember owner, string type, string id)
+    {
+        try
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post,
+                $"http://{owner.Host}:{owner.HttpPort}{InternalPrefix}/{Uri.EscapeDataString(type)}/{Uri.EscapeDataString(id)}/{RemindersChangedPath}");
+            message.Headers.TryAddWithoutValidation(Invocation.HttpForwarding.InternalKeyHeader, owner.InternalKey);
+            using var response = await _peers.SendAsync(message, CancellationToken.None);
+        }
+        catch (HttpRequestException e)
+        {
+            // The owner reloads every reminder it owns at its next placement change anyway.
+            _log.LogWarning("could not tell the owner of {Type}/{Id} about a reminder change: {Error}", type, id, e.Message);
+        }
+    }
+
+    /// <summary>The internal path a peer posts to when a reminder of an actor this host owns changed (never an actor method path, which starts with <c>method/</c>).</summary>
+    private const string RemindersChangedPath = "reminders-changed";
 
     public void RemindersChanged(string actorType, string actorId)
     {
