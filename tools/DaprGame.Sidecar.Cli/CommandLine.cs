@@ -157,6 +157,8 @@ public static class CommandLine
             options.ReadyTimeout = TimeSpan.FromSeconds(seconds);
         }
         var build = !flags.Has("no-build");
+        // Accepted and ignored, as before: the sidecars of one run share placement in process.
+        _ = flags.One("placement-host-address");
         flags.RejectUnknown();
 
         var file = RunFileParser.Load(path);
