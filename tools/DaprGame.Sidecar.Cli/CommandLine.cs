@@ -23,7 +23,7 @@ public static class CommandLine
     /// <summary>daprd flags that only concern real daprd's surroundings (metrics, placement, profiling); accepted and ignored.</summary>
     private static readonly HashSet<string> IgnoredFlags = new(StringComparer.Ordinal)
     {
-        "metrics-port", "enable-metrics", "placement-host-address", "scheduler-host-address", "dapr-internal-grpc-port",
+        "metrics-port", "enable-metrics", "scheduler-host-address", "dapr-internal-grpc-port",
         "enable-api-logging", "enable-profiling", "profile-port", "app-health-probe-timeout", "app-health-threshold",
         "dapr-graceful-shutdown-seconds", "mode", "dapr-listen-addresses", "control-plane-address", "sentry-address",
     };
@@ -81,6 +81,7 @@ public static class CommandLine
             AppApiToken = Environment.GetEnvironmentVariable("APP_API_TOKEN"),
             EnableAppHealthCheck = flags.Has("enable-app-health-check"),
             AppHealthCheckPath = flags.One("app-health-check-path") ?? "/healthz",
+            PlacementHostAddress = flags.One("placement-host-address"),
         };
         if (options.AppProtocol != "http")
         {
@@ -112,9 +113,15 @@ public static class CommandLine
         await using var host = await SidecarHost.StartAsync(options, environment, stop);
         await stdout.WriteLineAsync($"level=info msg=\"dapr initialized. app-id {options.AppId}, HTTP port {host.HttpPort}, gRPC port {host.GrpcPort}\"");
         using var both = CancellationTokenSource.CreateLinkedTokenSource(stop, host.ShutdownRequested);
+        var stopped = Task.Delay(Timeout.Infinite, both.Token);
+        if (await Task.WhenAny(host.Ready, stopped) == host.Ready && host.Ready.Exception?.InnerException is ResourceException startup)
+        {
+            // A start-up error found once the app answered (actors without an actor state store): daprd exits on it.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(startup);
+        }
         try
         {
-            await Task.Delay(Timeout.Infinite, both.Token);
+            await stopped;
         }
         catch (OperationCanceledException)
         {
@@ -150,6 +157,8 @@ public static class CommandLine
             options.ReadyTimeout = TimeSpan.FromSeconds(seconds);
         }
         var build = !flags.Has("no-build");
+        // Accepted and ignored, as before: the sidecars of one run share placement in process.
+        _ = flags.One("placement-host-address");
         flags.RejectUnknown();
 
         var file = RunFileParser.Load(path);

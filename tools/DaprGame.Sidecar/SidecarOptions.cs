@@ -42,6 +42,14 @@ public sealed class SidecarOptions
     /// <summary>A unique id for this sidecar instance: the consumer id of a replica and its name in the registry.</summary>
     public string InstanceId { get; set; } = Guid.NewGuid().ToString("N")[..12];
 
+    /// <summary>
+    /// daprd's <c>--placement-host-address</c>. The local sidecar has no placement service: when this names a folder,
+    /// separately started sidecars share the actor placement table there (<see cref="Actors.FileActorPlacement"/>);
+    /// when unset or in daprd's <c>host:port</c> form, placement is the registry's (in-process for one run, the
+    /// registry folder's <c>placement</c> subfolder for the file registry).
+    /// </summary>
+    public string? PlacementHostAddress { get; set; }
+
     /// <summary>Base directory that relative paths in component metadata are resolved against.</summary>
     public string WorkingDirectory { get; set; } = System.Environment.CurrentDirectory;
 

@@ -67,6 +67,14 @@ public sealed class CoreFeature(SidecarRuntime runtime) : ISidecarFeature
             RuntimeVersion = RuntimeVersion,
             ActorRuntime = new ActorRuntime { RuntimeStatus = ActorRuntime.Types.ActorRuntimeStatus.Disabled },
         };
+        if (runtime.ActiveActors is { } active)
+        {
+            response.ActorRuntime = new ActorRuntime { RuntimeStatus = ActorRuntime.Types.ActorRuntimeStatus.Running, HostReady = true, Placement = "placement: connected" };
+            foreach (var (type, count) in active())
+            {
+                response.ActorRuntime.ActiveActors.Add(new ActiveActorsCount { Type = type, Count = count });
+            }
+        }
         foreach (var c in runtime.Components.All)
         {
             var reg = new RegisteredComponents { Name = c.Name, Type = c.Type, Version = c.Version };
@@ -120,7 +128,14 @@ public sealed class CoreFeature(SidecarRuntime runtime) : ISidecarFeature
             id = m.Id,
             runtimeVersion = m.RuntimeVersion,
             enabledFeatures = runtime.Resources.Configuration.Features.Where(f => f.Value).Select(f => f.Key).ToArray(),
-            actors = Array.Empty<object>(),
+            actors = m.ActorRuntime.ActiveActors.Select(a => new { type = a.Type, count = a.Count }),
+            actorRuntime = new
+            {
+                runtimeStatus = m.ActorRuntime.RuntimeStatus == ActorRuntime.Types.ActorRuntimeStatus.Running ? "RUNNING" : "DISABLED",
+                activeActors = m.ActorRuntime.ActiveActors.Select(a => new { type = a.Type, count = a.Count }),
+                hostReady = m.ActorRuntime.HostReady,
+                placement = m.ActorRuntime.Placement,
+            },
             components = m.RegisteredComponents.Select(c => new { name = c.Name, type = c.Type, version = c.Version, capabilities = c.Capabilities.ToArray() }),
             subscriptions = runtime.Subscriptions.Select(s => new
             {

@@ -161,7 +161,8 @@ public sealed class SidecarHost : IAsyncDisposable
             return next(context);
         }
         // Calls from peer sidecars carry the callee's internal key instead (checked by the invocation feature).
-        if (path.StartsWithSegments(HttpForwarding.InternalPrefix, StringComparison.Ordinal))
+        if (path.StartsWithSegments(HttpForwarding.InternalPrefix, StringComparison.Ordinal)
+            || path.StartsWithSegments(Actors.ActorsFeature.InternalPrefix, StringComparison.Ordinal))
         {
             return next(context);
         }
@@ -225,7 +226,15 @@ public sealed class SidecarHost : IAsyncDisposable
         }
         await Runtime.Stopping.CancelAsync();
         await _startup;
-        // Stop taking API calls first, then stop deliveries and close components.
+        // Features that must finish work while the API still answers (actors drain and deactivate) go first.
+        foreach (var f in _features)
+        {
+            if (f is ISidecarDrain drain)
+            {
+                await drain.DrainAsync(CancellationToken.None);
+            }
+        }
+        // Stop taking API calls, then stop deliveries and close components.
         using (var drain = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
         {
             await _web.StopAsync(drain.Token);
@@ -253,5 +262,8 @@ internal static class SidecarFeatures
         new StateFeature(new StateApi(runtime.Components, runtime.Options, runtime.Resiliency)),
         new PubSubFeature(runtime),
         new InvocationFeature(runtime, environment.Registry, httpPort),
+        new Actors.ActorsFeature(runtime, Actors.FileActorPlacement.IsFolderAddress(runtime.Options.PlacementHostAddress)
+            ? new Actors.FileActorPlacement(runtime.Options.PlacementHostAddress!, environment.Time)
+            : environment.Registry.ActorPlacement, httpPort),
     ];
 }

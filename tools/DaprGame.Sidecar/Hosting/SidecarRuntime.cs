@@ -35,6 +35,9 @@ public sealed class SidecarRuntime(SidecarOptions options, ResourceSet resources
     /// <summary>Subscriptions being delivered; filled once the app's <c>/dapr/subscribe</c> has been read.</summary>
     public List<ActiveSubscription> Subscriptions { get; } = [];
 
+    /// <summary>Active actors per hosted type, set by the actors feature once the app registered actor types; null while the actor runtime is off.</summary>
+    public Func<IReadOnlyList<KeyValuePair<string, int>>>? ActiveActors { get; set; }
+
     /// <summary>Cancelled when the sidecar is asked to shut down (Shutdown API or host stop).</summary>
     public CancellationTokenSource Stopping { get; } = new();
 

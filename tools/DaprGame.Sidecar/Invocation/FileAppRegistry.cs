@@ -23,7 +23,11 @@ public sealed class FileAppRegistry : IAppRegistry
     {
         _folder = folder;
         _time = time ?? TimeProvider.System;
+        ActorPlacement = new Actors.FileActorPlacement(Path.Combine(folder, "placement"), _time);
     }
+
+    /// <summary>Placement files live in the <c>placement</c> subfolder, beside the app registrations.</summary>
+    public Actors.IActorPlacement ActorPlacement { get; }
 
     public string Folder => _folder;
 

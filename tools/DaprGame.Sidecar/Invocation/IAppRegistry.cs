@@ -39,6 +39,9 @@ public interface IAppRegistry
     /// <summary>Adds an instance; disposing the result removes it.</summary>
     ValueTask<IAsyncDisposable> RegisterAsync(AppEndpoint endpoint, CancellationToken cancellationToken);
 
+    /// <summary>Actor placement among the sidecars this registry connects (daprd's Placement service).</summary>
+    Actors.IActorPlacement ActorPlacement { get; }
+
     /// <summary>The next instance of <paramref name="appId"/> in round-robin order, or null when none runs.</summary>
     ValueTask<AppEndpoint?> ResolveAsync(string appId, CancellationToken cancellationToken);
 }

@@ -14,6 +14,8 @@ public sealed class InProcessAppRegistry : IAppRegistry
     /// <summary>The registry used when a host supplies none.</summary>
     public static InProcessAppRegistry Shared { get; } = new();
 
+    public Actors.IActorPlacement ActorPlacement { get; } = new Actors.InProcessActorPlacement();
+
     public ValueTask<IAsyncDisposable> RegisterAsync(AppEndpoint endpoint, CancellationToken cancellationToken)
     {
         _apps.AddOrUpdate(endpoint.AppId, _ => new Entry([endpoint]), (_, e) => e.With(endpoint));

@@ -1,0 +1,103 @@
+using System.Collections.Concurrent;
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using DaprGame.Sidecar.State;
+
+namespace DaprGame.Sidecar.Actors;
+
+/// <summary>
+/// One reminder as registered. <see cref="DueTime"/>, <see cref="Period"/>, <see cref="Ttl"/> and <see cref="Data"/>
+/// (raw JSON) are kept verbatim and echoed in GET and in callbacks; <see cref="NextDue"/>, <see cref="ExpiresAt"/>
+/// and <see cref="Remaining"/> are the schedule, updated after each callback.
+/// </summary>
+public sealed record ReminderRecord(
+    string ActorType, string ActorId, string Name, string? Data, string? DueTime, string? Period, string? Ttl,
+    DateTimeOffset NextDue, DateTimeOffset? ExpiresAt, int? Remaining, string Registration);
+
+/// <summary>
+/// Durable reminders in the actor state store. Real Dapr (≥ 1.17) keeps them in its Scheduler, so there is no shared
+/// layout to match; this sidecar keeps, per actor type, 16 partitions under the reserved keys
+/// <c>daprgame-reminders||&lt;actorType&gt;||&lt;0..15&gt;</c>, each a JSON array of <see cref="ReminderRecord"/>.
+/// The key names no app-id, as the Scheduler's does not: any sidecar sharing the store may register a reminder and
+/// the host owning the actor finds it. A change is a read-modify-write guarded by the item's ETag, so several
+/// sidecars sharing the store never lose each other's registrations.
+/// </summary>
+internal sealed class ReminderStore(IStateStore store)
+{
+    public const int Partitions = 16;
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _partitionLocks = new(StringComparer.Ordinal);
+
+    public static int PartitionOf(string actorId) => (int)(XxHash64.HashToUInt64(MemoryMarshal.AsBytes(actorId.AsSpan())) % Partitions);
+
+    private static string Key(string type, int partition) => $"daprgame-reminders||{type}||{partition}";
+
+    public async Task<List<ReminderRecord>> LoadAsync(string type, CancellationToken cancellationToken)
+    {
+        var all = new List<ReminderRecord>();
+        for (var p = 0; p < Partitions; p++)
+        {
+            all.AddRange((await ReadAsync(Key(type, p), cancellationToken)).Records);
+        }
+        return all;
+    }
+
+    public async Task<ReminderRecord?> GetAsync(string type, string id, string name, CancellationToken cancellationToken)
+    {
+        var (records, _) = await ReadAsync(Key(type, PartitionOf(id)), cancellationToken);
+        return records.Find(r => r.ActorId == id && r.Name == name);
+    }
+
+    /// <summary>Every reminder in the partition of <paramref name="id"/> (the caller filters by actor).</summary>
+    public async Task<List<ReminderRecord>> GetPartitionAsync(string type, string id, CancellationToken cancellationToken)
+    {
+        var (records, _) = await ReadAsync(Key(type, PartitionOf(id)), cancellationToken);
+        return records.FindAll(r => r.ActorId == id);
+    }
+
+    /// <summary>Applies <paramref name="change"/> to the actor's partition (it returns false when nothing changed).</summary>
+    public async Task MutateAsync(string type, string id, Func<List<ReminderRecord>, bool> change, CancellationToken cancellationToken)
+    {
+        var key = Key(type, PartitionOf(id));
+        var gate = _partitionLocks.GetOrAdd(key, _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            for (var attempt = 0; ; attempt++)
+            {
+                var (records, etag) = await ReadAsync(key, cancellationToken);
+                if (!change(records))
+                {
+                    return;
+                }
+                var op = records.Count == 0
+                    ? new StateOperation(null, new StateDelete(key, etag, Concurrency.Unspecified))
+                    : new StateOperation(new StateSet(key, JsonSerializer.SerializeToUtf8Bytes(records), etag,
+                        etag is null ? Concurrency.FirstWrite : Concurrency.Unspecified, null, IsBinary: false), null);
+                try
+                {
+                    await store.ExecuteTransactionAsync([op], cancellationToken);
+                    return;
+                }
+                catch (ETagMismatchException) when (attempt < 20)
+                {
+                    // Another sidecar sharing the store changed this partition: read again and re-apply.
+                }
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task<(List<ReminderRecord> Records, string? ETag)> ReadAsync(string key, CancellationToken cancellationToken)
+    {
+        var item = await store.GetAsync(key, cancellationToken);
+        if (item is null)
+        {
+            return ([], null);
+        }
+        return (JsonSerializer.Deserialize<List<ReminderRecord>>(item.Value) ?? [], item.ETag);
+    }
+}
