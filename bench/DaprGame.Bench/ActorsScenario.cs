@@ -67,13 +67,15 @@ internal static class ActorsScenario
         // Reminders: register many one-shot reminders, then count firings as they arrive.
         BenchActor.Fired.Reset(Reminders);
         var registered = 0;
-        // Every reminder is due at the same absolute time (RFC3339, a form Dapr accepts), after all registrations:
-        // the firing phase then measures how fast the sidecar delivers due reminders, not how fast they were added.
-        var dueAt = DateTimeOffset.UtcNow.AddSeconds(20).ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
-        var body = Encoding.UTF8.GetBytes($"{{\"dueTime\":\"{dueAt}\",\"period\":\"\",\"data\":\"\"}}");
+        // Every reminder is due at the same instant, after all registrations, so the firing phase measures how fast
+        // the sidecar delivers due reminders rather than how fast they were added. The due time is written in the
+        // SDK's own duration form: the .NET SDK cannot parse an RFC3339 dueTime echoed back in the callback.
+        var dueAt = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 30;
         var registration = Stopwatch.StartNew();
         await Parallel.ForAsync(0, Reminders, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, c) =>
         {
+            var remaining = TimeSpan.FromSeconds((dueAt - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            var body = Encoding.UTF8.GetBytes($"{{\"dueTime\":\"0h0m{(int)remaining.TotalSeconds}s{remaining.Milliseconds}ms\",\"period\":\"\",\"data\":\"\"}}");
             using var content = new ByteArrayContent(body);
             content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             using var response = await http.PutAsync($"{sidecar.HttpEndpoint}/v1.0/actors/{nameof(BenchActor)}/{i}/reminders/r", content, c);
