@@ -47,13 +47,15 @@ public sealed class ActorTimeTests : IAsyncLifetime
     {
         for (var step = 0; ActorProbe.ReminderTotal < Actors * PerActor; step++)
         {
-            Assert.True(step < 60, $"{stage}: only {ActorProbe.ReminderTotal} of {Actors * PerActor} reminders fired after {step} steps");
+            Assert.True(step < 120, $"{stage}: only {ActorProbe.ReminderTotal} of {Actors * PerActor} reminders fired after {step} steps");
             _time.Advance(TimeSpan.FromSeconds(1));
             var before = ActorProbe.ReminderTotal;
-            for (var spin = 0; spin < 50 && ActorProbe.ReminderTotal < Actors * PerActor; spin++)
+            // On a loaded machine (cold JIT, parallel test projects) firings trickle in: wait for the app's signals
+            // up to ~2 s of silence before moving the clock on.
+            for (var spin = 0; spin < 100 && ActorProbe.ReminderTotal < Actors * PerActor; spin++)
             {
                 await ActorProbe.ReminderFired.WaitAsync(TimeSpan.FromMilliseconds(100), Ct);
-                if (ActorProbe.ReminderTotal == before && spin > 5)
+                if (ActorProbe.ReminderTotal == before && spin > 20)
                 {
                     break;
                 }

@@ -22,6 +22,7 @@ public static class ActorProbe
     public static readonly ConcurrentDictionary<string, ConcurrentQueue<int>> Order = new();
     public static readonly ConcurrentDictionary<string, int> Reminders = new();
     public static readonly ConcurrentDictionary<string, int> Timers = new();
+    public static readonly ConcurrentDictionary<string, int> FlakyAttempts = new();
     public static readonly ConcurrentDictionary<string, TaskCompletionSource> Deactivated = new();
     private static int _reminderTotal;
 
@@ -83,6 +84,9 @@ public interface ITestActor : IActor
 
     Task FailAsync();
 
+    /// <summary>Fails (HTTP 500 on a non-remoting call) until it has been called more than <paramref name="failures"/> times.</summary>
+    Task FlakyAsync(int failures);
+
     Task SaveWithTtlAsync();
 
     Task RegisterRemindersAsync(int count);
@@ -135,6 +139,11 @@ public class TestActor(ActorHost host, AppName app) : Actor(host), ITestActor, I
     }
 
     public Task FailAsync() => throw new InvalidOperationException("the test actor failed on purpose");
+
+    public Task FlakyAsync(int failures) =>
+        ActorProbe.FlakyAttempts.AddOrUpdate(Id.GetId(), 1, (_, n) => n + 1) <= failures
+            ? throw new InvalidOperationException("flaky on purpose")
+            : Task.CompletedTask;
 
     public Task SaveWithTtlAsync() => StateManager.SetStateAsync("short", 1, TimeSpan.FromSeconds(30));
 

@@ -6,6 +6,7 @@ using System.Text.Json;
 using DaprGame.Sidecar.Api;
 using DaprGame.Sidecar.Hosting;
 using DaprGame.Sidecar.Invocation;
+using DaprGame.Sidecar.Resiliency;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -139,41 +140,33 @@ public sealed partial class ActorsFeature : ISidecarFeature, IActorHostPeer, ISi
 
     // ---- routing (caller side) ----
 
-    /// <summary>Routes a call to the actor's owner (this host, a host in this process, or a remote sidecar) and returns its answer.</summary>
+    /// <summary>
+    /// Routes a call to the actor's owner (this host, a host in this process, or a remote sidecar) and returns its
+    /// answer, under the actor type's resiliency policies when any apply: a per-attempt timeout, retries of failed
+    /// calls (anything but 200, and 404 "method not found", which is final) and the type's circuit breaker.
+    /// </summary>
     internal async Task<ActorResult> RouteAsync(ActorRequest request, CancellationToken cancellationToken)
     {
-        if (ActorTimeout(request.Type) is not { } timeout)
+        if (_runtime.Resiliency.ForActor(request.Type) is not { } policies)
         {
             return await RouteCoreAsync(request, cancellationToken);
         }
-        using var expiry = new CancellationTokenSource(timeout, _time);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, expiry.Token);
         try
         {
-            return await RouteCoreAsync(request, linked.Token);
+            return await policies.ExecuteAsync(ct => RouteCoreAsync(request, ct), Classify, cancellationToken: cancellationToken);
         }
-        catch (OperationCanceledException) when (expiry.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is CircuitBreakerOpenException or TimeoutException)
         {
-            return Failure("ERR_ACTOR_INVOKE_METHOD", $"error invoke actor method: timeout after {timeout} (resiliency timeout policy for actor type {request.Type})");
+            return Failure("ERR_ACTOR_INVOKE_METHOD", $"error invoke actor method: {e.Message}");
         }
     }
 
-    /// <summary>The resiliency timeout for calls to an actor type; retries and circuit breakers belong to the resiliency engine.</summary>
-    private TimeSpan? ActorTimeout(string actorType)
+    private static AttemptVerdict Classify(ActorResult result) => result.Status switch
     {
-        var resiliency = _runtime.Resources.Resiliency;
-        if (resiliency.Actors.Count == 0 && resiliency.Timeouts.Count == 0)
-        {
-            return null;
-        }
-        if (resiliency.Actors.TryGetValue(actorType, out var target) && target.Timeout is { } t)
-        {
-            return t;
-        }
-        return resiliency.Timeouts.TryGetValue("DefaultActorTimeoutPolicy", out var actor) ? actor
-            : resiliency.Timeouts.TryGetValue("DefaultTimeoutPolicy", out var general) ? general
-            : null;
-    }
+        200 => AttemptVerdict.Success,
+        404 => AttemptVerdict.Failure,
+        _ => AttemptVerdict.RetriableFailure,
+    };
 
     private async Task<ActorResult> RouteCoreAsync(ActorRequest request, CancellationToken cancellationToken)
     {
