@@ -55,15 +55,7 @@ public sealed partial class ActorsFeature : ISidecarFeature, IActorHostPeer, ISi
         {
             _reminderStore = new ReminderStore(store.Store);
         }
-        _peers = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            MaxConnectionsPerServer = 1024,
-        });
+        _peers = LoopbackHttp.CreateInvoker();
     }
 
     /// <summary>The actor types this sidecar's app hosts (empty until the app answered <c>/dapr/config</c>).</summary>

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using DaprGame.Sidecar.Hosting;
 
 namespace DaprGame.Sidecar.Actors;
 
@@ -90,7 +90,7 @@ public sealed class FileActorPlacement : IActorPlacement
             {
                 try
                 {
-                    if (JsonSerializer.Deserialize<ActorHostMember>(File.ReadAllText(file)) is { } m && IsAlive(m.ProcessId))
+                    if (JsonSerializer.Deserialize<ActorHostMember>(File.ReadAllText(file)) is { } m && LoopbackHttp.IsProcessAlive(m.ProcessId))
                     {
                         found.Add(m);
                     }
@@ -131,22 +131,6 @@ public sealed class FileActorPlacement : IActorPlacement
         }
     }
 
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var p = Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
 
     private sealed class Membership(FileActorPlacement owner, ActorHostMember member, string file) : IAsyncDisposable
     {

@@ -19,15 +19,7 @@ public sealed class AppChannel : IDisposable
         _log = log;
         BaseAddress = new Uri($"http://{options.AppChannelAddress}:{options.AppPort}");
         // The sidecar's request path: pooled connections, no cookies, no redirects, no proxy (loopback only).
-        _http = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            MaxConnectionsPerServer = 1024,
-        });
+        _http = LoopbackHttp.CreateInvoker();
     }
 
     public Uri BaseAddress { get; }

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
+using DaprGame.Sidecar.Hosting;
 
 namespace DaprGame.Sidecar.Invocation;
 
@@ -89,7 +89,7 @@ public sealed class FileAppRegistry : IAppRegistry
         {
             try
             {
-                if (JsonSerializer.Deserialize<AppEndpoint>(File.ReadAllText(file)) is { } e && e.AppId == appId && IsAlive(e.ProcessId))
+                if (JsonSerializer.Deserialize<AppEndpoint>(File.ReadAllText(file)) is { } e && e.AppId == appId && LoopbackHttp.IsProcessAlive(e.ProcessId))
                 {
                     found.Add(e);
                 }
@@ -103,22 +103,6 @@ public sealed class FileAppRegistry : IAppRegistry
         return found;
     }
 
-    private static bool IsAlive(int pid)
-    {
-        try
-        {
-            using var p = Process.GetProcessById(pid);
-            return !p.HasExited;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        catch (InvalidOperationException)
-        {
-            return false;
-        }
-    }
 
     /// <summary>One read of the folder; the round-robin cursor carries over from the previous listing.</summary>
     private sealed class Listing(List<AppEndpoint> instances, DateTimeOffset readAt, int cursor)

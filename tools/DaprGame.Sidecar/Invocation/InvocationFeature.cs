@@ -44,16 +44,7 @@ public sealed class InvocationFeature : ISidecarFeature, IInProcessInvocationTar
         _log = runtime.Logging.CreateLogger("DaprGame.Sidecar.Invocation");
         _builtInRetries = runtime.Resiliency.BuiltIn(RetryPolicy.BuiltInServiceRetries);
         // Sidecar-to-sidecar hop: pooled keep-alive connections, nothing a browser stack would add.
-        _peers = new HttpMessageInvoker(new SocketsHttpHandler
-        {
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            AutomaticDecompression = System.Net.DecompressionMethods.None,
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
-            ConnectTimeout = TimeSpan.FromSeconds(5),
-            MaxConnectionsPerServer = 1024,
-        });
+        _peers = LoopbackHttp.CreateInvoker();
     }
 
     public void MapHttp(IEndpointRouteBuilder routes)
