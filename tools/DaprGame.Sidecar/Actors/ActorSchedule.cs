@@ -49,6 +49,18 @@ public static partial class ActorSchedule
     }
 
     /// <summary>When the first callback is due: absent or empty means now.</summary>
+    /// <summary>
+    /// A reminder's or timer's whole schedule from its registration strings: first due instant, period,
+    /// repetitions and expiry. Throws <see cref="FormatException"/> naming <paramref name="what"/> on a bad value.
+    /// </summary>
+    public static (DateTimeOffset Due, TimeSpan? Every, int? Repetitions, DateTimeOffset? Expires) Parse(
+        string? dueTime, string? period, string? ttl, DateTimeOffset now, bool allowDays, string what)
+    {
+        var due = ParseDueTime(dueTime, now, what);
+        var (every, repetitions) = ParsePeriod(period, allowDays, what);
+        return (due, every, repetitions, ParseTtl(ttl, now, what));
+    }
+
     public static DateTimeOffset ParseDueTime(string? text, DateTimeOffset now, string what)
     {
         if (string.IsNullOrEmpty(text))

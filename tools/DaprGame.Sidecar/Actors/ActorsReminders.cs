@@ -37,9 +37,7 @@ public sealed partial class ActorsFeature
         DateTimeOffset? expires;
         try
         {
-            due = ActorSchedule.ParseDueTime(dueTime, now, "reminder");
-            (_, repetitions) = ActorSchedule.ParsePeriod(period, allowDays: false, "reminder");
-            expires = ActorSchedule.ParseTtl(ttl, now, "reminder");
+            (due, _, repetitions, expires) = ActorSchedule.Parse(dueTime, period, ttl, now, allowDays: false, "reminder");
         }
         catch (FormatException e)
         {
@@ -377,9 +375,7 @@ public sealed partial class ActorsFeature
         DateTimeOffset? expires;
         try
         {
-            due = ActorSchedule.ParseDueTime(dueTime, now, "timer");
-            (every, repetitions) = ActorSchedule.ParsePeriod(period, allowDays: true, "timer");
-            expires = ActorSchedule.ParseTtl(ttl, now, "timer");
+            (due, every, repetitions, expires) = ActorSchedule.Parse(dueTime, period, ttl, now, allowDays: true, "timer");
         }
         catch (FormatException e)
         {
