@@ -30,7 +30,13 @@ public static class ServiceDefaults
 
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => CopyJsonOptions(o.SerializerOptions));
-        builder.Services.AddDaprClient(b => b.UseJsonSerializationOptions(JsonOptions));
+        var dapr = DaprEndpoints.From(builder.Configuration);
+        builder.Services.AddSingleton(dapr);
+        builder.Services.AddDaprClient(b => b
+            .UseHttpEndpoint(dapr.Http)
+            .UseGrpcEndpoint(dapr.Grpc)
+            .UseDaprApiToken(dapr.ApiToken)
+            .UseJsonSerializationOptions(JsonOptions));
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);

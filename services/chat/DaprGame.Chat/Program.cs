@@ -1,13 +1,4 @@
-using DaprGame.Hosting;
+using DaprGame.Chat;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-
-var app = builder.Build();
-app.MapServiceDefaults();
-app.MapGet("/", () => Results.Ok(new { service = DaprGame.Contracts.AppIds.Chat }));
-
-app.Run();
-
-/// <summary>Entry point, visible to in-process tests.</summary>
-public partial class Program;
+// The table of contents is ChatApp.Build: tests build the same app in-process with their own configuration.
+ChatApp.Build(args).Run();

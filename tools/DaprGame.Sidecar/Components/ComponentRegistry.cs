@@ -28,7 +28,11 @@ public sealed record StateStoreHandle(ComponentSpec Spec, IStateStore Store)
 public sealed record PubSubHandle(ComponentSpec Spec, IPubSub PubSub);
 
 /// <summary>Everything a component factory may need: the sidecar's options, time and logging.</summary>
-public sealed record ComponentContext(SidecarOptions Options, TimeProvider Time, ILoggerFactory Logging);
+public sealed record ComponentContext(SidecarOptions Options, TimeProvider Time, ILoggerFactory Logging)
+{
+    /// <summary>The broker <c>pubsub.in-memory</c> components use when sidecars share one (see <see cref="Hosting.SidecarEnvironment.InMemoryBroker"/>).</summary>
+    public PubSub.InMemoryBroker? SharedInMemoryBroker { get; init; }
+}
 
 /// <summary>
 /// The components one sidecar loaded, created by type from their YAML. An unknown type stops start-up with a message

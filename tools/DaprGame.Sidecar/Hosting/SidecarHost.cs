@@ -28,6 +28,15 @@ public sealed class SidecarEnvironment
     /// <see cref="InProcessAppRegistry.Shared"/>; separately started processes use a <see cref="FileAppRegistry"/>.
     /// </summary>
     public IAppRegistry Registry { get; init; } = InProcessAppRegistry.Shared;
+
+    /// <summary>
+    /// When set, every <c>pubsub.in-memory</c> component of the sidecars started with this environment is a view of
+    /// this one broker, whatever the component's name — as two Redis components pointing at one server share its
+    /// streams. The local launcher sets it because all its sidecars live in its one process, so the embedded profile
+    /// carries events between services; unset (the default, and what tests of the component use) each sidecar has
+    /// its own, as each daprd process has under real Dapr.
+    /// </summary>
+    public PubSub.InMemoryBroker? InMemoryBroker { get; init; }
 }
 
 /// <summary>
@@ -85,7 +94,7 @@ public sealed class SidecarHost : IAsyncDisposable
         }
 
         var resources = ResourceLoader.Load(options);
-        var context = new ComponentContext(options, environment.Time, environment.Logging);
+        var context = new ComponentContext(options, environment.Time, environment.Logging) { SharedInMemoryBroker = environment.InMemoryBroker };
         var components = await ComponentRegistry.CreateAsync(resources, context, cancellationToken);
         var runtime = new SidecarRuntime(options, resources, components, environment.Time, environment.Logging);
         if (options.AppPort is not null)

@@ -70,6 +70,10 @@ public sealed class MultiAppLauncher : IAsyncDisposable
     private readonly TaskCompletionSource<LaunchOutcome> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly SemaphoreSlim _stopGate = new(1, 1);
     private readonly List<ILoggerFactory> _loggers = [];
+
+    // Every sidecar of one run shares the in-memory broker: they live in this one process, and the embedded profile
+    // must carry events from one service to another (chat → gateway push).
+    private readonly PubSub.InMemoryBroker _broker = new();
     private bool _stopped;
 
     private MultiAppLauncher(LaunchOptions options) => _options = options;
@@ -197,7 +201,7 @@ public sealed class MultiAppLauncher : IAsyncDisposable
         _loggers.Add(logging);
         try
         {
-            var host = await SidecarHost.StartAsync(options, new SidecarEnvironment { Time = _options.Time, Logging = logging, Registry = registry }, cancellationToken);
+            var host = await SidecarHost.StartAsync(options, new SidecarEnvironment { Time = _options.Time, Logging = logging, Registry = registry, InMemoryBroker = _broker }, cancellationToken);
             return new LaunchedApp { AppId = app.AppId, Replica = replica, Label = label, AppPort = appPort, Sidecar = host };
         }
         catch (Components.ResourceException e)

@@ -6,20 +6,14 @@ using Microsoft.Extensions.Logging;
 namespace DaprGame.Sidecar.PubSub;
 
 /// <summary>
-/// <c>pubsub.in-memory</c>: private to one sidecar, as in Dapr. Each consumer group gets every message; consumers in
-/// one group compete. Deliveries run one at a time per subscription; a failed handler is logged and the message is
-/// not redelivered by the component (retries come from resiliency, in the delivery path).
+/// The topics of an in-memory broker: each consumer group of a topic gets every message; consumers in one group
+/// compete. Nothing survives the process.
 /// </summary>
-public sealed class InMemoryPubSub(ComponentSpec spec, ComponentContext context) : IPubSub
+public sealed class InMemoryBroker
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Channel<PubSubMessage>>> _topics = new(StringComparer.Ordinal);
-    private readonly ILogger _log = context.Logging.CreateLogger<InMemoryPubSub>();
 
-    public IReadOnlyList<string> Features { get; } = [];
-
-    public Task InitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task PublishAsync(PubSubMessage message, CancellationToken cancellationToken)
+    internal void Publish(PubSubMessage message)
     {
         if (_topics.TryGetValue(message.Topic, out var groups))
         {
@@ -28,13 +22,50 @@ public sealed class InMemoryPubSub(ComponentSpec spec, ComponentContext context)
                 group.Writer.TryWrite(message);
             }
         }
+    }
+
+    internal Channel<PubSubMessage> Group(string topic, string group) =>
+        _topics.GetOrAdd(topic, _ => new(StringComparer.Ordinal))
+            .GetOrAdd(group, _ => Channel.CreateUnbounded<PubSubMessage>(new UnboundedChannelOptions { SingleWriter = false }));
+
+    internal void Complete()
+    {
+        foreach (var groups in _topics.Values)
+        {
+            foreach (var channel in groups.Values)
+            {
+                channel.Writer.TryComplete();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// <c>pubsub.in-memory</c>: private to one sidecar, as in Dapr, unless the sidecar's environment shares one
+/// <see cref="InMemoryBroker"/> among the sidecars of one process (the local launcher does). Deliveries run one at a
+/// time per subscription; a failed handler is logged and the message is not redelivered by the component (retries
+/// come from resiliency, in the delivery path).
+/// </summary>
+public sealed class InMemoryPubSub(ComponentSpec spec, ComponentContext context) : IPubSub
+{
+    private readonly InMemoryBroker _broker = context.SharedInMemoryBroker ?? new InMemoryBroker();
+    private readonly bool _ownsBroker = context.SharedInMemoryBroker is null;
+    private readonly List<Subscription> _subscriptions = [];
+    private readonly ILogger _log = context.Logging.CreateLogger<InMemoryPubSub>();
+
+    public IReadOnlyList<string> Features { get; } = [];
+
+    public Task InitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task PublishAsync(PubSubMessage message, CancellationToken cancellationToken)
+    {
+        _broker.Publish(message);
         return Task.CompletedTask;
     }
 
     public Task<IAsyncDisposable> SubscribeAsync(SubscribeRequest request, MessageHandler handler, CancellationToken cancellationToken)
     {
-        var groups = _topics.GetOrAdd(request.Topic, _ => new(StringComparer.Ordinal));
-        var channel = groups.GetOrAdd(request.ConsumerGroup, _ => Channel.CreateUnbounded<PubSubMessage>(new UnboundedChannelOptions { SingleWriter = false }));
+        var channel = _broker.Group(request.Topic, request.ConsumerGroup);
         var stop = new CancellationTokenSource();
         var loop = Task.Run(async () =>
         {
@@ -60,25 +91,43 @@ public sealed class InMemoryPubSub(ComponentSpec spec, ComponentContext context)
             {
             }
         }, CancellationToken.None);
-        return Task.FromResult<IAsyncDisposable>(new Subscription(stop, loop));
+        var subscription = new Subscription(stop, loop);
+        lock (_subscriptions)
+        {
+            _subscriptions.Add(subscription);
+        }
+        return Task.FromResult<IAsyncDisposable>(subscription);
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
-        foreach (var groups in _topics.Values)
+        if (_ownsBroker)
         {
-            foreach (var channel in groups.Values)
-            {
-                channel.Writer.TryComplete();
-            }
+            _broker.Complete();
         }
-        return ValueTask.CompletedTask;
+        Subscription[] subscriptions;
+        lock (_subscriptions)
+        {
+            subscriptions = [.. _subscriptions];
+        }
+        // A shared broker outlives this sidecar: its subscriptions must stop reading, or they would take messages
+        // meant for the consumers that remain.
+        foreach (var s in subscriptions)
+        {
+            await s.DisposeAsync();
+        }
     }
 
     private sealed class Subscription(CancellationTokenSource stop, Task loop) : IAsyncDisposable
     {
+        private int _disposed;
+
         public async ValueTask DisposeAsync()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            {
+                return;
+            }
             await stop.CancelAsync();
             await loop;
             stop.Dispose();

@@ -1,0 +1,20 @@
+namespace DaprGame.Contracts;
+
+/// <summary>
+/// Every pub/sub topic, in one table. A topic carries one domain's events; the CloudEvent <c>type</c>
+/// (<c>&lt;domain&gt;.&lt;event&gt;.v&lt;N&gt;</c>) says which event a message holds.
+/// </summary>
+public static class Topics
+{
+    /// <summary>
+    /// Channel streams: <c>chat.message.*</c> and <c>chat.member.*</c>. Every event carries its channel's offset;
+    /// gateways push these to members' sockets.
+    /// </summary>
+    public const string Chat = "chat";
+
+    /// <summary>Moderation audit: <c>chat.moderation.*</c> (who did what to whom, when). Not pushed to players.</summary>
+    public const string ChatModeration = "chat.moderation";
+
+    /// <summary>Player sessions: <c>player.*</c> (a revoked session's sockets are closed on every gateway).</summary>
+    public const string Players = "player";
+}

@@ -1,0 +1,24 @@
+using DaprGame.Gateway.Auth;
+using DaprGame.Gateway.Realtime;
+using DaprGame.Hosting;
+
+namespace DaprGame.Gateway;
+
+/// <summary>The gateway's table of contents; tests build it in-process with their own configuration.</summary>
+public static class GatewayApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        builder.AddGatewayAuth();
+        builder.AddRealtime();
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.MapServiceDefaults();
+        app.MapGatewayAuth();
+        app.MapRealtime();
+        return app;
+    }
+}
