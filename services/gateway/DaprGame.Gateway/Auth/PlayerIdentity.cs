@@ -31,3 +31,29 @@ public interface IAccessTokenValidator
 {
     ValueTask<AccessTokenCheck> ValidateAsync(string token, CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// Sessions revoked anywhere (this replica or another, via the <c>player</c> topic): the realtime side listens and
+/// closes the session's sockets.
+/// </summary>
+public sealed class SessionRevocationHub
+{
+    /// <summary>Raised with (player id, session id) once per revocation this replica learns of.</summary>
+    public event Action<string, string>? Revoked;
+
+    public void Raise(string playerId, string sessionId) => Revoked?.Invoke(playerId, sessionId);
+}
+
+/// <summary>The verified player of an HTTP request, put there by the gateway's bearer authentication handler.</summary>
+public static class PlayerHttpContextExtensions
+{
+    private static readonly object s_key = new();
+
+    /// <summary>The request's player; throws when the endpoint was not behind <c>RequireAuthorization()</c>.</summary>
+    public static PlayerIdentity GetPlayer(this HttpContext context) =>
+        context.Items.TryGetValue(s_key, out var value) && value is PlayerIdentity identity
+            ? identity
+            : throw new InvalidOperationException("No authenticated player on this request; the endpoint must require authorization.");
+
+    public static void SetPlayer(this HttpContext context, PlayerIdentity identity) => context.Items[s_key] = identity;
+}
