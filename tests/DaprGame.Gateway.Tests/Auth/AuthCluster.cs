@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Threading.Channels;
+using Dapr.Client;
 using DaprGame.Contracts;
 using DaprGame.Gateway.Auth;
 using DaprGame.Hosting;
@@ -13,6 +14,7 @@ using DaprGame.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 
 namespace DaprGame.Gateway.Tests.Auth;
@@ -57,6 +59,7 @@ internal sealed class AuthCluster : IAsyncDisposable
                         b.Configuration[key] = value;
                     }
                     b.Services.AddSingleton<TimeProvider>(cluster.Time);
+                    PointDaprClientAtOwnSidecar(b);
                 }));
             }
             if (probe)
@@ -169,6 +172,23 @@ internal sealed class AuthCluster : IAsyncDisposable
                 value: "{podName}"
             """,
     };
+
+    /// <summary>
+    /// AddServiceDefaults reads the sidecar endpoints from configuration when it runs, which is before ServiceNode's
+    /// configure callback sets them; until Hosting reads them lazily, re-register the client with the right ones.
+    /// </summary>
+    private static void PointDaprClientAtOwnSidecar(WebApplicationBuilder builder)
+    {
+        var endpoints = DaprEndpoints.From(builder.Configuration);
+        builder.Services.RemoveAll<DaprEndpoints>();
+        builder.Services.AddSingleton(endpoints);
+        builder.Services.RemoveAll<DaprClient>();
+        builder.Services.AddDaprClient(c => c
+            .UseHttpEndpoint(endpoints.Http)
+            .UseGrpcEndpoint(endpoints.Grpc)
+            .UseDaprApiToken(endpoints.ApiToken)
+            .UseJsonSerializationOptions(ServiceDefaults.JsonOptions));
+    }
 
     /// <summary>A bare subscriber app that keeps each raw CloudEvent published on <c>player</c>.</summary>
     private WebApplication BuildProbe(string[] args, Action<WebApplicationBuilder> configure)

@@ -59,11 +59,12 @@ public static class AuthSetup
                 .RequireAuthenticatedUser()
                 .RequireClaim(BearerAuthenticationHandler.RoleClaim, GatewayRoles.Admin));
 
-        // Framework-made errors on auth routes (unreadable JSON, 404, 405) carry a code like ours do.
+        // Framework-made client errors on auth routes (unreadable JSON, 404, 405) carry a code like ours do; a 5xx gets none.
         services.Configure<ProblemDetailsOptions>(o => o.CustomizeProblemDetails += context =>
         {
             var path = context.HttpContext.Request.Path;
             if ((path.StartsWithSegments("/v1/auth") || path.StartsWithSegments("/.well-known"))
+                && context.ProblemDetails.Status is >= 400 and < 500
                 && !context.ProblemDetails.Extensions.ContainsKey("code"))
             {
                 context.ProblemDetails.Extensions["code"] = context.ProblemDetails.Status switch

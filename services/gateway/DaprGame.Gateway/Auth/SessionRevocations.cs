@@ -17,14 +17,14 @@ internal sealed class SessionRevocations(AuthState state, TimeProvider time, IOp
     private readonly ConcurrentDictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private long _lastPruneTicks;
 
-    private sealed record Entry(bool Revoked, DateTimeOffset CheckedAt, bool Raised);
+    private sealed record Entry(string PlayerId, bool Revoked, DateTimeOffset CheckedAt, bool Raised);
 
     public async ValueTask<bool> IsActiveAsync(string playerId, string sessionId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         if (_entries.TryGetValue(sessionId, out var entry))
         {
-            if (entry.Revoked)
+            if (entry.Revoked || entry.PlayerId != playerId)
             {
                 return false;
             }
@@ -44,7 +44,7 @@ internal sealed class SessionRevocations(AuthState state, TimeProvider time, IOp
             return false;
         }
         // Never overwrite a revocation learned while the record was being read.
-        _entries.AddOrUpdate(sessionId, new Entry(false, now, false), (_, old) => old.Revoked ? old : new Entry(false, now, false));
+        _entries.AddOrUpdate(sessionId, new Entry(playerId, false, now, false), (_, old) => old.Revoked ? old : new Entry(playerId, false, now, false));
         Prune(now);
         return true;
     }
@@ -59,12 +59,12 @@ internal sealed class SessionRevocations(AuthState state, TimeProvider time, IOp
             _ =>
             {
                 raise = true;
-                return new Entry(true, now, true);
+                return new Entry(playerId, true, now, true);
             },
             (_, old) =>
             {
                 raise = !old.Raised;
-                return new Entry(true, old.Revoked ? old.CheckedAt : now, true);
+                return new Entry(playerId, true, old.Revoked ? old.CheckedAt : now, true);
             });
         if (raise)
         {
