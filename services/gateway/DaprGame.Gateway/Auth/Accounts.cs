@@ -44,12 +44,12 @@ internal sealed class Accounts(AuthState state, PasswordHasher hasher, TimeProvi
         if (await state.GetAsync<AccountRecord>(AuthState.AccountKey(usernameLower), cancellationToken) is not null)
         {
             // Spend the hash anyway, so "taken" costs the same time as "created".
-            hasher.VerifyDecoy(password);
+            await hasher.VerifyDecoyAsync(password, cancellationToken);
             return null;
         }
         var now = time.GetUtcNow();
         var playerId = AuthIds.NewPlayerId();
-        var (hash, salt, iterations) = hasher.Hash(password);
+        var (hash, salt, iterations) = await hasher.HashAsync(password, cancellationToken);
         var player = new PlayerRecord(playerId, displayName ?? username, username, [GatewayRoles.Player], now);
         var account = new AccountRecord(username, playerId, hash, salt, iterations, now);
         if (await state.TryCreateAllAsync([(AuthState.PlayerKey(playerId), player), (AuthState.AccountKey(usernameLower), account)], cancellationToken))
@@ -70,10 +70,10 @@ internal sealed class Accounts(AuthState state, PasswordHasher hasher, TimeProvi
         var account = await state.GetAsync<AccountRecord>(AuthState.AccountKey(username.ToLowerInvariant()), cancellationToken);
         if (account is null)
         {
-            hasher.VerifyDecoy(password);
+            await hasher.VerifyDecoyAsync(password, cancellationToken);
             return null;
         }
-        return PasswordHasher.Verify(password, account)
+        return await hasher.VerifyAsync(password, account, cancellationToken)
             ? await GetOrRepairPlayerAsync(account.PlayerId, account.Username, cancellationToken)
             : null;
     }

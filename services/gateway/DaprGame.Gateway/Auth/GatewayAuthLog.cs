@@ -30,6 +30,9 @@ internal static partial class GatewayAuthLog
     [LoggerMessage(9, LogLevel.Warning, "A revocation event for session {SessionId} did not match the stored session; ignored")]
     public static partial void RevocationEventUnconfirmed(ILogger logger, string sessionId);
 
+    [LoggerMessage(11, LogLevel.Error, "A SessionRevocationHub listener failed for session {SessionId}")]
+    public static partial void RevocationListenerFailed(ILogger logger, Exception exception, string sessionId);
+
     [LoggerMessage(10, LogLevel.Information, "Player {PlayerId} registered")]
     public static partial void Registered(ILogger logger, string playerId);
 }

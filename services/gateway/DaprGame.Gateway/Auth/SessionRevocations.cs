@@ -9,7 +9,7 @@ namespace DaprGame.Gateway.Auth;
 /// (its own, an event from another replica, or a record read) marks the session at once and raises
 /// <see cref="SessionRevocationHub"/> once.
 /// </summary>
-internal sealed class SessionRevocations(AuthState state, TimeProvider time, IOptions<AuthOptions> options, SessionRevocationHub hub)
+internal sealed class SessionRevocations(AuthState state, TimeProvider time, IOptions<AuthOptions> options, SessionRevocationHub hub, ILogger<SessionRevocations> logger)
 {
     private const int PruneAbove = 4096;
 
@@ -68,7 +68,15 @@ internal sealed class SessionRevocations(AuthState state, TimeProvider time, IOp
             });
         if (raise)
         {
-            hub.Raise(playerId, sessionId);
+            try
+            {
+                hub.Raise(playerId, sessionId);
+            }
+            catch (Exception e)
+            {
+                // A listener's failure must not undo or fail the revocation that is already recorded.
+                GatewayAuthLog.RevocationListenerFailed(logger, e, sessionId);
+            }
         }
         Prune(now);
     }

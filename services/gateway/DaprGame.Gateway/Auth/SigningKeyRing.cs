@@ -62,7 +62,12 @@ internal sealed class SigningKeyRing(AuthState state, TimeProvider time, IOption
             var (stored, etag) = await state.GetWithETagAsync<KeyRingRecord>(AuthState.KeyRingKey, cancellationToken);
             if (stored is null)
             {
-                await LoadAsync(null, cancellationToken);
+                if (attempt >= 5)
+                {
+                    throw new InvalidOperationException("The signing key ring could neither be read nor created in the state store.");
+                }
+                // Nothing stored yet: create the ring (forcing a read past any cached copy), then rotate it.
+                await LoadAsync(_ring, cancellationToken);
                 continue;
             }
             var now = time.GetUtcNow();
