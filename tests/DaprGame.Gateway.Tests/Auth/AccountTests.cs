@@ -77,6 +77,9 @@ public sealed partial class AccountTests
         var unreadable = await client.Http.PostAsync("/v1/auth/login", junk, TestContext.Current.CancellationToken);
         Assert.Equal((400, "invalid"), Pick(await AuthClient.ProblemAsync(unreadable)));
 
+        var huge = await client.PostAsync("/v1/auth/login", new { username = "longpass", password = new string('p', 20_000) });
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+
         var badName = await client.PostAsync("/v1/auth/guest", new { deviceId = "device-0001-abcdef", displayName = "evil\u202Eoverride" });
         Assert.Equal((400, "invalid"), Pick(await AuthClient.ProblemAsync(badName)));
     }

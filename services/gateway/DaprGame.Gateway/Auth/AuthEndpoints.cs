@@ -6,7 +6,6 @@ using DaprGame.Contracts.Players;
 using DaprGame.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Extensions.Options;
 
 namespace DaprGame.Gateway.Auth;
 
@@ -217,58 +216,4 @@ internal static class AuthEndpoints
 
     internal static ProblemHttpResult Problem(int status, string code, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: status, title: title, extensions: new Dictionary<string, object?> { ["code"] = code });
-}
-
-/// <summary>Starts sessions and issues token pairs.</summary>
-internal sealed class SignIn(Sessions sessions, Accounts accounts, AccessTokenIssuer issuer, TimeProvider time, IOptions<AuthOptions> options, GatewayAuthMetrics metrics, ILogger<SignIn> logger)
-{
-    public async Task<AuthTokenResponse> StartSessionAsync(PlayerRecord player, string method, CancellationToken cancellationToken)
-    {
-        var (session, refreshToken) = await sessions.CreateAsync(player.PlayerId, cancellationToken);
-        metrics.Login(method, "ok");
-        GatewayAuthLog.SignedIn(logger, player.PlayerId, method, session.SessionId);
-        return await IssueAsync(player, session, refreshToken, cancellationToken);
-    }
-
-    public async Task<AuthTokenResponse> IssueAsync(PlayerRecord player, SessionRecord session, string refreshToken, CancellationToken cancellationToken)
-    {
-        var (accessToken, expiresAt) = await issuer.IssueAsync(player.PlayerId, session.SessionId, player.DisplayName, accounts.RolesOf(player), cancellationToken);
-        var now = time.GetUtcNow();
-        return new AuthTokenResponse(
-            accessToken,
-            "Bearer",
-            (long)options.Value.AccessTokenLifetime.TotalSeconds,
-            refreshToken,
-            Math.Max(0, (long)(session.ExpiresAt - now).TotalSeconds),
-            player.PlayerId,
-            session.SessionId,
-            player.DisplayName);
-    }
-}
-
-/// <summary>Input rules of the auth endpoints.</summary>
-internal static class AuthValidation
-{
-    public const int MaxPassword = 128;
-    public const string DisplayNameRule = "displayName must be 1–32 characters without control or format characters.";
-
-    public static bool IsUsername(string? value) =>
-        value is { Length: >= 3 and <= 24 } && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '_');
-
-    public static bool IsPassword(string? value) => value is { Length: >= 8 and <= MaxPassword };
-
-    public static bool IsDeviceId(string? value) =>
-        value is { Length: >= 10 and <= 128 } && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ':');
-
-    /// <summary>Null stays null (use the default); otherwise trimmed and checked.</summary>
-    public static bool TryDisplayName(string? value, out string? displayName)
-    {
-        displayName = value?.Trim();
-        if (displayName is null)
-        {
-            return true;
-        }
-        return displayName.Length is >= 1 and <= 32
-            && displayName.All(c => !char.IsControl(c) && CharUnicodeInfo.GetUnicodeCategory(c) is not (UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.OtherNotAssigned));
-    }
 }
