@@ -126,7 +126,9 @@ internal static class ChatFanout
                     var events = clients[r][m].Events(channels[r]);
                     Chat.AssertContiguous(events, $"room {r} member {m}");
                     var posted = events.Where(e => e.Type == "chat.message.posted.v1").Select(e => e.Data.GetProperty("text").GetString()!).ToList();
-                    Assert.Equal(sent[r].Order(StringComparer.Ordinal), posted.Order(StringComparer.Ordinal));
+                    var missing = sent[r].Except(posted, StringComparer.Ordinal).ToList();
+                    Assert.True(missing.Count == 0 && posted.Count == sent[r].Count,
+                        $"room {r} member {m}: {missing.Count} of {sent[r].Count} messages never shown ({string.Join(", ", missing.Take(5))}), {posted.Count} shown; first offset seen {events[0].Offset}");
                 }
             }
         }
@@ -154,7 +156,7 @@ internal static class Chat
     {
         try
         {
-            return await client.RequestAsync("channel.join", new { channelId }, ct);
+            return await client.JoinAsync(channelId, ct);
         }
         catch (GatewayErrorException e) when (e.Code == "conflict")
         {

@@ -26,6 +26,7 @@ public sealed class PlayerClient : IAsyncDisposable
     private static int s_nextCid;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<JsonElement>> _pending = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<ReceivedEvent>> _events = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (long Epoch, long Offset)> _joinedAt = new(StringComparer.Ordinal);
     private readonly List<(string ChannelId, long Offset, TaskCompletionSource Done)> _waiters = [];
     private readonly object _gate = new();
     private ClientWebSocket? _socket;
@@ -109,11 +110,21 @@ public sealed class PlayerClient : IAsyncDisposable
         await socket.ConnectAsync(ws, ct);
         _socket = socket;
         _receiver = Task.Run(() => ReceiveLoopAsync(socket), CancellationToken.None);
-        Dictionary<string, object> positions;
+        // Where the client is on each channel: its last shown event, or where it joined if nothing arrived since.
+        var positions = new Dictionary<string, object>(StringComparer.Ordinal);
         lock (_gate)
         {
-            positions = _events.Where(kv => kv.Value.Count > 0)
-                .ToDictionary(kv => kv.Key, kv => (object)new { epoch = kv.Value[^1].Epoch, offset = kv.Value[^1].Offset }, StringComparer.Ordinal);
+            foreach (var (channelId, joined) in _joinedAt)
+            {
+                positions[channelId] = new { epoch = joined.Epoch, offset = joined.Offset };
+            }
+            foreach (var (channelId, list) in _events)
+            {
+                if (list.Count > 0)
+                {
+                    positions[channelId] = new { epoch = list[^1].Epoch, offset = list[^1].Offset };
+                }
+            }
         }
         return await RequestAsync("resume", new { resumeToken = token, positions }, ct);
     }
@@ -138,6 +149,18 @@ public sealed class PlayerClient : IAsyncDisposable
     {
         var socket = _socket ?? throw new InvalidOperationException("not connected");
         await socket.SendAsync(frame, WebSocketMessageType.Text, true, ct);
+    }
+
+    /// <summary>Joins a channel and remembers where the stream stood, as the position to resume from.</summary>
+    public async Task<JsonElement> JoinAsync(string channelId, CancellationToken ct)
+    {
+        var result = await RequestAsync("channel.join", new { channelId }, ct);
+        var channel = result.GetProperty("channel");
+        lock (_gate)
+        {
+            _joinedAt[channelId] = (channel.GetProperty("epoch").GetInt64(), channel.GetProperty("offset").GetInt64());
+        }
+        return result;
     }
 
     /// <summary>The chat events received on <paramref name="channelId"/>, in arrival order.</summary>

@@ -126,10 +126,11 @@ public sealed class ServiceNode : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the app, then its sidecar — the order of a pod shutting down, so the app's last calls still land.</summary>
     public async ValueTask DisposeAsync()
     {
-        await StopSidecarAsync();
         await StopAppAsync();
+        await StopSidecarAsync();
     }
 
     private static int FreePortExcept(int a, int b)
