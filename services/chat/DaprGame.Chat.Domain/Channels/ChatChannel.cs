@@ -490,6 +490,7 @@ public sealed class ChatChannel
             return content.Error!;
         }
         var (stored, masked) = content.Value;
+        Rewrite(target with { Text = stored });
         var offset = NextOffset();
         Append(new ChatMessageEdited
         {
@@ -497,7 +498,6 @@ public sealed class ChatChannel
             ChannelId = Id, Kind = Kind, Epoch = Meta.Epoch, Offset = offset,
             TargetOffset = targetOffset, EditorId = editorId, Text = stored,
         });
-        Rewrite(target with { Text = stored });
         if (masked)
         {
             Audit("filtered", SystemActor, editorId, offset, null, "blocklist", null, now);
@@ -847,6 +847,9 @@ public sealed class ChatChannel
 
     private long DeleteMessage(ChatMessagePosted target, string actorId, string reason, DateTimeOffset now)
     {
+        // History serves the current text of a message; a deleted one keeps its place (and its dedup key) but no text.
+        // Redact before appending: the append may push the target itself out of a small window.
+        Rewrite(target with { Text = "" });
         var offset = NextOffset();
         Append(new ChatMessageDeleted
         {
@@ -854,13 +857,16 @@ public sealed class ChatChannel
             ChannelId = Id, Kind = Kind, Epoch = Meta.Epoch, Offset = offset,
             TargetOffset = target.Offset, DeletedBy = actorId, Reason = reason,
         });
-        // History serves the current text of a message; a deleted one keeps its place (and its dedup key) but no text.
-        Rewrite(target with { Text = "" });
         return offset;
     }
 
     private void Rewrite(ChatMessagePosted updated)
     {
+        if (_window.Count == 0 || updated.Offset < _window[0].Offset)
+        {
+            // Already out of the window (an earlier deletion of the same purge pushed it out): nothing left to redact.
+            return;
+        }
         var index = (int)(updated.Offset - _window[0].Offset);
         _window[index] = updated;
         _changes.Rewritten.Add(updated.Offset);
