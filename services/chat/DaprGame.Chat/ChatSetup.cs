@@ -46,7 +46,10 @@ public static class ChatSetup
         services.AddOptions<ActorRuntimeOptions>().Configure<DaprEndpoints>((o, endpoints) =>
         {
             o.HttpEndpoint = endpoints.Http;
-            o.DaprApiToken = endpoints.ApiToken;
+            if (endpoints.ApiToken is { } token)
+            {
+                o.DaprApiToken = token;
+            }
         });
         return builder;
     }
