@@ -62,6 +62,9 @@ public sealed class ChatRig : IAsyncDisposable
 
     public FakeTimeProvider Clock { get; } = new(Start);
 
+    /// <summary>The chat sidecar's state.sqlite file (actor state lives here).</summary>
+    public string DatabasePath => Path.Combine(_folder, "chat.db");
+
     /// <summary>Makes the chat app's publishes fail while set (the broker is "down" for chat only).</summary>
     public PublishSwitch Publishing { get; } = new();
 
