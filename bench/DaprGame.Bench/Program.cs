@@ -5,6 +5,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, Task<BenchReport>>>(St
 {
     ["sidecar"] = SidecarScenario.RunAsync,
     ["actors"] = ActorsScenario.RunAsync,
+    ["chat-fanout"] = ChatFanoutScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))

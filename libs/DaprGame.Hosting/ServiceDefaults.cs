@@ -4,7 +4,9 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
@@ -30,13 +32,17 @@ public static class ServiceDefaults
 
         builder.Services.AddProblemDetails();
         builder.Services.ConfigureHttpJsonOptions(o => CopyJsonOptions(o.SerializerOptions));
-        var dapr = DaprEndpoints.From(builder.Configuration);
-        builder.Services.AddSingleton(dapr);
-        builder.Services.AddDaprClient(b => b
-            .UseHttpEndpoint(dapr.Http)
-            .UseGrpcEndpoint(dapr.Grpc)
-            .UseDaprApiToken(dapr.ApiToken)
-            .UseJsonSerializationOptions(JsonOptions));
+        // Read when first resolved, not now: configuration added after AddServiceDefaults (a test pointing one of
+        // several in-process replicas at its own sidecar) must count.
+        builder.Services.TryAddSingleton(sp => DaprEndpoints.From(sp.GetRequiredService<IConfiguration>()));
+        builder.Services.AddDaprClient((sp, b) =>
+        {
+            var dapr = sp.GetRequiredService<DaprEndpoints>();
+            b.UseHttpEndpoint(dapr.Http)
+                .UseGrpcEndpoint(dapr.Grpc)
+                .UseDaprApiToken(dapr.ApiToken)
+                .UseJsonSerializationOptions(JsonOptions);
+        });
 
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"]);
