@@ -54,7 +54,7 @@ public sealed class MessagingTests
     [Fact]
     public async Task History_beyond_the_window_is_truncated_and_says_where_it_starts()
     {
-        await using var rig = await ChatRig.StartAsync(new() { ["Chat:HistoryWindow"] = "5", ["Chat:RateBurst"] = "100" });
+        await using var rig = await ChatRig.StartAsync(new() { ["Chat:HistoryWindow"] = "5", ["Chat:RateLimit:Burst"] = "100" });
         await rig.JoinAsync("room-help", "alice");
         MessageAck last = null!;
         for (var i = 0; i < 8; i++)

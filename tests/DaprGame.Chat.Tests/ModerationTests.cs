@@ -110,7 +110,7 @@ public sealed class ModerationTests
     [Fact]
     public async Task Sending_faster_than_the_bucket_allows_is_rate_limited_until_time_passes()
     {
-        await using var rig = await ChatRig.StartAsync(new() { ["Chat:RateBurst"] = "3", ["Chat:RatePerSecond"] = "1" });
+        await using var rig = await ChatRig.StartAsync(new() { ["Chat:RateLimit:Burst"] = "3", ["Chat:RateLimit:PerSecond"] = "1" });
         await rig.JoinAsync("room-lobby", "alice");
 
         for (var i = 0; i < 3; i++)

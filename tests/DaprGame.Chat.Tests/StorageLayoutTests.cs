@@ -12,7 +12,7 @@ public sealed class StorageLayoutTests
     [Fact]
     public async Task A_post_writes_meta_and_one_event_key_and_the_window_keeps_only_its_events()
     {
-        await using var rig = await ChatRig.StartAsync(new() { ["Chat:HistoryWindow"] = "5", ["Chat:RateBurst"] = "100" });
+        await using var rig = await ChatRig.StartAsync(new() { ["Chat:HistoryWindow"] = "5", ["Chat:RateLimit:Burst"] = "100" });
         var players = Enumerable.Range(0, 12).Select(i => $"player{i}").ToList();
         foreach (var p in players)
         {

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Dapr.Actors.Runtime;
-using Dapr.Client;
 using DaprGame.Chat.Actors;
 using DaprGame.Chat.Endpoints;
 using DaprGame.Chat.Infrastructure;
@@ -16,20 +15,6 @@ public static class ChatSetup
     {
         var services = builder.Services;
 
-        // Sidecar endpoints are read when the container is built, not now: callers (tests, the launcher) may still set
-        // DAPR_HTTP_ENDPOINT after AddServiceDefaults/AddChat, and each app must talk to its own sidecar.
-        services.Replace(ServiceDescriptor.Singleton(sp => DaprEndpoints.From(sp.GetRequiredService<IConfiguration>())));
-        services.Replace(ServiceDescriptor.Singleton(sp =>
-        {
-            var endpoints = sp.GetRequiredService<DaprEndpoints>();
-            return new DaprClientBuilder()
-                .UseHttpEndpoint(endpoints.Http)
-                .UseGrpcEndpoint(endpoints.Grpc)
-                .UseDaprApiToken(endpoints.ApiToken)
-                .UseJsonSerializationOptions(ServiceDefaults.JsonOptions)
-                .Build();
-        }));
-
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton(sp => ChatOptions.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton<ChatMetrics>();
@@ -43,6 +28,8 @@ public static class ChatSetup
             o.Actors.RegisterActor<ChatMemberActor>();
             o.Actors.RegisterActor<ChatDirectoryActor>();
         });
+        // The actor runtime talks to this app's own sidecar (DaprEndpoints is resolved from configuration when first
+        // used), so two chat apps in one test process each use theirs.
         services.AddOptions<ActorRuntimeOptions>().Configure<DaprEndpoints>((o, endpoints) =>
         {
             o.HttpEndpoint = endpoints.Http;

@@ -5,7 +5,7 @@ namespace DaprGame.Chat.Infrastructure;
 
 /// <summary>
 /// The <c>Chat</c> configuration section: <c>DefaultRooms</c> (default lobby, trade, help), <c>HistoryWindow</c>
-/// (1000), <c>PresenceLease</c> (00:01:30), <c>RatePerSecond</c> (5), <c>RateBurst</c> (10), <c>MaxReports</c> (500),
+/// (1000), <c>PresenceLease</c> (00:01:30), <c>RateLimit:PerSecond</c> (5), <c>RateLimit:Burst</c> (10), <c>MaxReports</c> (500),
 /// <c>Moderation:Blocklist</c> (words) and <c>Moderation:FilterMode</c> (<c>mask</c> or <c>reject</c>).
 /// </summary>
 public sealed class ChatOptions
@@ -37,9 +37,9 @@ public sealed class ChatOptions
         {
             HistoryWindow = Positive(section, "HistoryWindow", defaults.HistoryWindow),
             MaxReports = Positive(section, "MaxReports", defaults.MaxReports),
-            RateBurst = Positive(section, "RateBurst", defaults.RateBurst),
-            RatePerSecond = section.GetValue("RatePerSecond", defaults.RatePerSecond) is > 0 and var rate ? rate
-                : throw new InvalidOperationException("Chat:RatePerSecond must be above 0"),
+            RateBurst = Positive(section, "RateLimit:Burst", defaults.RateBurst),
+            RatePerSecond = section.GetValue("RateLimit:PerSecond", defaults.RatePerSecond) is > 0 and var rate ? rate
+                : throw new InvalidOperationException("Chat:RateLimit:PerSecond must be above 0"),
             PresenceLease = section.GetValue("PresenceLease", defaults.PresenceLease) is { Ticks: > 0 } lease ? lease
                 : throw new InvalidOperationException("Chat:PresenceLease must be above 0"),
             Filter = new ContentFilter(blocklist, mode),
