@@ -85,6 +85,12 @@ public sealed record ChannelPresence(IReadOnlyList<ChannelMember> Members, IRead
 
 public sealed record ChannelMember(string PlayerId, ChannelRole Role);
 
+/// <summary>
+/// Answer to GET <see cref="ChatRoutes.Channel"/>: the channel, the acting player's role (absent when not a member) and,
+/// for members only, who is in it and online.
+/// </summary>
+public sealed record ChannelView(ChannelInfo Channel, ChannelRole? Role, ChannelPresence? Presence);
+
 /// <summary>Answer to join: the channel, the acting player's role, and the latest page of its stream.</summary>
 public sealed record JoinResult(ChannelInfo Channel, ChannelRole Role, HistoryPage Recent);
 

@@ -1,0 +1,69 @@
+using DaprGame.Contracts;
+using DaprGame.Contracts.Chat;
+using DaprGame.Contracts.Players;
+
+namespace DaprGame.Contracts.Tests;
+
+/// <summary>One fixed sample per event version, with every optional field set, and the golden file it must match.</summary>
+public static class Samples
+{
+    private static readonly DateTimeOffset At = new(2026, 1, 2, 3, 4, 5, 678, TimeSpan.Zero);
+
+    /// <summary>The golden file name of an event type: its CloudEvent type.</summary>
+    public static string GoldenName(Type eventType)
+    {
+        if (eventType == typeof(ChatModerationAction))
+        {
+            // Every chat.moderation.* action shares one shape, so one golden stands for all of them.
+            return ChatModerationAction.EventTypeOf("muted");
+        }
+        var constant = eventType.GetField("EventType");
+        return constant?.GetRawConstantValue() as string
+            ?? throw new InvalidOperationException($"{eventType.Name} has no EventType constant: every integration event names its CloudEvent type");
+    }
+
+    public static IReadOnlyDictionary<Type, IntegrationEvent> All { get; } = new Dictionary<Type, IntegrationEvent>
+    {
+        [typeof(ChatMessagePosted)] = new ChatMessagePosted
+        {
+            Id = "room-lobby:1767323045678:7", OccurredAt = At, StreamId = "chat/room-lobby", Sequence = 7,
+            ChannelId = "room-lobby", Kind = ChannelKind.Room, Epoch = 1767323045678, Offset = 7,
+            SenderId = "alice", ClientMessageId = "c-1", Text = "hello *** world",
+        },
+        [typeof(ChatMessageEdited)] = new ChatMessageEdited
+        {
+            Id = "group-0a1b2c3d4e5f6a7b:1767323045678:8", OccurredAt = At, StreamId = "chat/group-0a1b2c3d4e5f6a7b", Sequence = 8,
+            ChannelId = "group-0a1b2c3d4e5f6a7b", Kind = ChannelKind.Group, Epoch = 1767323045678, Offset = 8,
+            TargetOffset = 7, EditorId = "alice", Text = "hello again",
+        },
+        [typeof(ChatMessageDeleted)] = new ChatMessageDeleted
+        {
+            Id = "dm-alice-bob:1767323045678:9", OccurredAt = At, StreamId = "chat/dm-alice-bob", Sequence = 9,
+            ChannelId = "dm-alice-bob", Kind = ChannelKind.Direct, Epoch = 1767323045678, Offset = 9,
+            TargetOffset = 7, DeletedBy = "alice", Reason = "own",
+        },
+        [typeof(ChatMemberJoined)] = new ChatMemberJoined
+        {
+            Id = "group-0a1b2c3d4e5f6a7b:1767323045678:2", OccurredAt = At, StreamId = "chat/group-0a1b2c3d4e5f6a7b", Sequence = 2,
+            ChannelId = "group-0a1b2c3d4e5f6a7b", Kind = ChannelKind.Group, Epoch = 1767323045678, Offset = 2,
+            PlayerId = "bob", Role = ChannelRole.Moderator, InvitedBy = "alice",
+        },
+        [typeof(ChatMemberLeft)] = new ChatMemberLeft
+        {
+            Id = "room-lobby:1767323045678:10", OccurredAt = At, StreamId = "chat/room-lobby", Sequence = 10,
+            ChannelId = "room-lobby", Kind = ChannelKind.Room, Epoch = 1767323045678, Offset = 10,
+            PlayerId = "mallory", Reason = "banned", By = "alice",
+        },
+        [typeof(ChatModerationAction)] = new ChatModerationAction
+        {
+            Id = "room-lobby:1767323045678:mod-3", OccurredAt = At, StreamId = "chat-moderation/room-lobby", Sequence = 3,
+            ChannelId = "room-lobby", Action = "muted", ActorId = "alice", TargetPlayerId = "mallory", TargetOffset = 7,
+            Until = At.AddHours(1), Reason = "spam", Detail = "detail",
+        },
+        [typeof(PlayerSessionRevoked)] = new PlayerSessionRevoked
+        {
+            Id = "player/alice:session-1:revoked", OccurredAt = At, StreamId = "player/alice", Sequence = 4,
+            PlayerId = "alice", SessionId = "session-1", Reason = "logout",
+        },
+    };
+}
