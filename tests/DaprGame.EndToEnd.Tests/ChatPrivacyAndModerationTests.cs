@@ -24,7 +24,7 @@ public sealed class LocalChatClusterFixture : IAsyncLifetime
     /// <summary>A guest player connected to gateway <paramref name="gateway"/> (0 or 1).</summary>
     public async Task<PlayerClient> PlayerAsync(string name, int gateway, CancellationToken ct)
     {
-        var client = await PlayerClient.GuestAsync(Http, Gateways[gateway], $"{name}-{Guid.NewGuid():N}", ct);
+        var client = await PlayerClient.GuestAsync(Http, Gateways[gateway], $"{name}-{Guid.NewGuid():N}"[..24], ct);
         await client.ConnectAsync(Gateways[gateway], ct);
         return client;
     }
