@@ -106,7 +106,8 @@ public sealed class PlayerClient : IAsyncDisposable
         Gateway = gateway;
         Closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         var socket = new ClientWebSocket();
-        var ws = new UriBuilder(gateway) { Scheme = "ws", Path = "/ws", Query = "access_token=" + Uri.EscapeDataString(AccessToken) }.Uri;
+        // resume=1: the gateway holds live events until the resume request says where this client stands.
+        var ws = new UriBuilder(gateway) { Scheme = "ws", Path = "/ws", Query = "access_token=" + Uri.EscapeDataString(AccessToken) + "&resume=1" }.Uri;
         await socket.ConnectAsync(ws, ct);
         _socket = socket;
         _receiver = Task.Run(() => ReceiveLoopAsync(socket), CancellationToken.None);
