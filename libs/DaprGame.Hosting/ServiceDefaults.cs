@@ -100,7 +100,8 @@ public static class ServiceDefaults
     {
         var options = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         CopyJsonOptions(options);
-        options.MakeReadOnly();
+        // Reflection-based metadata: without a resolver MakeReadOnly throws, which broke every service at start-up.
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 

@@ -182,7 +182,7 @@ public static class ChatJson
     private static JsonSerializerOptions Create()
     {
         var options = new JsonSerializerOptions(ServiceDefaults.JsonOptions) { AllowOutOfOrderMetadataProperties = true };
-        options.MakeReadOnly();
+        options.MakeReadOnly(populateMissingResolver: true);
         return options;
     }
 }

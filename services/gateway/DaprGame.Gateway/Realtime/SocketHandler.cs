@@ -113,12 +113,20 @@ public sealed class SocketHandler(
             }
             else
             {
+                try
+                {
+                    // Saved before the welcome goes out, so a client that is cut right after it can already resume.
+                    await resume.SaveAsync(connection, stop.Token);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    log.ResumeSaveFailed(connection.ConnectionId, ex);
+                }
                 connection.TryEnqueue(Frames.SessionWelcome(connection.ConnectionId, connection.ResumeToken, channels));
                 foreach (var channel in channels)
                 {
                     hub.Watch(connection, channel.ChannelId, channel.Epoch, channel.Offset);
                 }
-                resume.MarkDirty(connection);
             }
             await ReadLoopAsync(connection, socket, stop.Token);
         }
