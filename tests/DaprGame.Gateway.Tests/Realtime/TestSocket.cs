@@ -100,6 +100,22 @@ public sealed class TestSocket : IAsyncDisposable
         return reply;
     }
 
+    /// <summary>Sends a request and reads until its reply, returning the pushed frames that came before it too.</summary>
+    public async Task<(JsonElement Reply, List<JsonElement> Pushes)> RequestAmidPushesAsync(string type, object? data)
+    {
+        var cid = await SendRequestAsync(type, data);
+        var pushes = new List<JsonElement>();
+        while (true)
+        {
+            var frame = await ReceiveAsync($"the reply to {type} ({cid})");
+            if (frame.TryGetProperty("cid", out var c) && c.ValueKind == JsonValueKind.String && c.GetString() == cid)
+            {
+                return (frame, pushes);
+            }
+            pushes.Add(frame);
+        }
+    }
+
     /// <summary>The next frame, parsed; fails with <paramref name="what"/> when none arrives in time or the socket closes.</summary>
     public async Task<JsonElement> ReceiveAsync(string what = "a frame")
     {

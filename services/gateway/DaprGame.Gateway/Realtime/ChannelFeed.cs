@@ -121,6 +121,11 @@ internal sealed class ChannelFeed
         }
         if (evt.Offset <= _last)
         {
+            if (evt is ChatMemberJoined late)
+            {
+                // A join the feed has already passed (the broker reordered it): its player still has to start watching.
+                WatchJoined(late);
+            }
             return;
         }
         if (evt.Offset > _last + 1)
@@ -183,25 +188,32 @@ internal sealed class ChannelFeed
                 }
                 break;
             case ChatMemberJoined joined:
-                // A new member with sockets here starts watching from this event, which it receives too.
-                foreach (var connection in _s.Connections.ConnectionsOf(joined.PlayerId))
-                {
-                    if (Find(connection) is null && !connection.IsClosing)
-                    {
-                        var started = connection.AddWatching(ChannelId);
-                        var w = Add(connection, evt.Epoch, evt.Offset, held: !started);
-                        _s.Resume.MarkDirty(connection);
-                        if (w.Held is { } held)
-                        {
-                            held.Add((evt.Offset, frame));
-                        }
-                        else
-                        {
-                            connection.TryEnqueue(frame);
-                        }
-                    }
-                }
+                WatchJoined(joined);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// A new member with sockets here starts watching from its join. Events of the channel may have reached this
+    /// replica before the join did (and been dropped, nobody watched), so the new watcher always catches up from chat
+    /// history after the offset before its join; joins are rare, so the extra read is cheap.
+    /// </summary>
+    private void WatchJoined(ChatMemberJoined joined)
+    {
+        foreach (var connection in _s.Connections.ConnectionsOf(joined.PlayerId))
+        {
+            if (Find(connection) is not null || connection.IsClosing)
+            {
+                continue;
+            }
+            var started = connection.AddWatching(ChannelId);
+            var w = Add(connection, joined.Epoch, joined.Offset - 1, held: true);
+            w.ForceCatchUp = true;
+            _s.Resume.MarkDirty(connection);
+            if (started)
+            {
+                OnRelease(connection, null, null);
+            }
         }
     }
 
@@ -281,19 +293,29 @@ internal sealed class ChannelFeed
             done?.TrySetResult("live");
             return;
         }
+        if (w.CatchingUp)
+        {
+            // One catch-up per watcher at a time; this release completes with it.
+            if (done is not null)
+            {
+                w.ReleaseWaiters.Add(done);
+            }
+            return;
+        }
         var from = position?.Offset ?? w.StartOffset;
         var epoch = position?.Epoch ?? w.Epoch;
         var status = position is null ? "live" : "resumed";
         // Held frames cover every event this feed delivered after the watcher was added; anything at or below that
         // point that the client lacks must come from history first.
         var covered = Math.Max(w.StartOffset, w.AddedAtLast);
-        if (from >= covered && epoch == _epoch)
+        if (from >= covered && epoch == _epoch && !w.ForceCatchUp)
         {
             FinishRelease(w, from);
             done?.TrySetResult(status);
             return;
         }
         _catchUps++;
+        w.CatchingUp = true;
         _ = Task.Run(() => CatchUpAsync(w, from, epoch, status, done));
     }
 
@@ -371,6 +393,12 @@ internal sealed class ChannelFeed
     {
         _catchUps--;
         var w = c.Watcher;
+        w.CatchingUp = false;
+        foreach (var waiter in w.ReleaseWaiters)
+        {
+            waiter.TrySetResult(c.Status);
+        }
+        w.ReleaseWaiters.Clear();
         if (!_watchers.Contains(w))
         {
             c.Done?.TrySetResult(c.Status);
@@ -473,6 +501,15 @@ internal sealed class ChannelFeed
 
         /// <summary>The highest offset sent to (or held for) this socket.</summary>
         public long LastOffset { get; set; } = startOffset;
+
+        /// <summary>True while a catch-up from history runs for this watcher.</summary>
+        public bool CatchingUp { get; set; }
+
+        /// <summary>Releases that arrived during the catch-up; they complete with it.</summary>
+        public List<TaskCompletionSource<string>> ReleaseWaiters { get; } = [];
+
+        /// <summary>Set for watchers started by a member-joined event: their release always reads history first.</summary>
+        public bool ForceCatchUp { get; set; }
 
         /// <summary>Frames kept back while the socket has not started or is catching up from history; null when live.</summary>
         public List<(long Offset, byte[] Frame)>? Held { get; set; }
