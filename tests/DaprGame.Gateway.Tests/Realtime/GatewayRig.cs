@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -70,6 +71,11 @@ public sealed class GatewayRig : IAsyncDisposable
             builder.Services.AddSingleton<IAccessTokenValidator, TestTokenValidator>();
             builder.Services.AddAuthentication(TestAuthHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
             builder.Logging.ClearProviders();
+            if (Environment.GetEnvironmentVariable("DAPRGAME_TEST_LOGS") == "1")
+            {
+                builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
+            }
+            PointDaprClientAtOwnSidecar(builder);
         });
         var publisher = new DaprClientBuilder()
             .UseGrpcEndpoint(node.Sidecar!.Host.GrpcEndpoint)
@@ -93,6 +99,23 @@ public sealed class GatewayRig : IAsyncDisposable
         var welcome = await socket.ExpectAsync(Frames.Welcome);
         await socket.RequestAsync("ping", null);
         return (socket, welcome);
+    }
+
+    /// <summary>
+    /// AddServiceDefaults reads the sidecar endpoints when it runs, before ServiceNode's configure callback sets them;
+    /// until Hosting reads them lazily, the client (and the endpoints) are registered again with the node's own.
+    /// </summary>
+    private static void PointDaprClientAtOwnSidecar(WebApplicationBuilder builder)
+    {
+        var endpoints = DaprEndpoints.From(builder.Configuration);
+        builder.Services.RemoveAll<DaprEndpoints>();
+        builder.Services.AddSingleton(endpoints);
+        builder.Services.RemoveAll<DaprClient>();
+        builder.Services.AddDaprClient(c => c
+            .UseHttpEndpoint(endpoints.Http)
+            .UseGrpcEndpoint(endpoints.Grpc)
+            .UseDaprApiToken(endpoints.ApiToken)
+            .UseJsonSerializationOptions(ServiceDefaults.JsonOptions));
     }
 
     public async ValueTask DisposeAsync()

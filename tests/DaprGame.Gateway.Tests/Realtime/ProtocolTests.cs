@@ -48,12 +48,12 @@ public sealed class ProtocolTests
 
         // Nothing invalid reached chat, and the socket still works.
         Assert.Empty(rig.Chat.Events("room-lobby"));
-        var ok = await socket.RequestAsync("message.send", new { channelId = "room-lobby", clientMessageId = "m1", text = "hello" });
+        var (ok, _) = await socket.RequestAmidPushesAsync("message.send", new { channelId = "room-lobby", clientMessageId = "m1", text = "hello" });
         Assert.Equal(Frames.Ok, ok.GetProperty("type").GetString());
         Assert.Equal(1, ok.GetProperty("data").GetProperty("offset").GetInt64());
 
         // Chat's own refusals pass through with chat's code.
-        var refused = await socket.RequestAsync("mod.mute", new { channelId = "room-lobby", playerId = "p2" });
+        var (refused, _) = await socket.RequestAmidPushesAsync("mod.mute", new { channelId = "room-lobby", playerId = "p2" });
         Assert.Equal("forbidden", refused.GetProperty("data").GetProperty("code").GetString());
     }
 

@@ -23,6 +23,7 @@ internal sealed class ChannelFeed
     private long _epoch;
     private long _last;
     private int _catchUps;
+    private int _queued;
 
     public ChannelFeed(string channelId, long epoch, long last, PushHub hub, FeedServices services)
     {
@@ -35,9 +36,17 @@ internal sealed class ChannelFeed
 
     public string ChannelId { get; }
 
-    public bool HasQueuedWork => _ops.Reader.Count > 0;
+    // Counted by hand: the single-reader unbounded channel cannot count its items (Reader.Count throws).
+    public bool HasQueuedWork => Volatile.Read(ref _queued) > 0;
 
-    public void Post(FeedOp op) => _ops.Writer.TryWrite(op);
+    public void Post(FeedOp op)
+    {
+        Interlocked.Increment(ref _queued);
+        if (!_ops.Writer.TryWrite(op))
+        {
+            Interlocked.Decrement(ref _queued);
+        }
+    }
 
     public void Complete() => _ops.Writer.TryComplete();
 
@@ -50,6 +59,7 @@ internal sealed class ChannelFeed
         {
             while (reader.TryRead(out var op))
             {
+                Interlocked.Decrement(ref _queued);
                 try
                 {
                     await HandleAsync(op);
@@ -77,7 +87,7 @@ internal sealed class ChannelFeed
             case FeedOp.Event e:
                 return OnEventAsync(e.Evt);
             case FeedOp.Watch w:
-                OnWatch(w.Connection, w.Epoch, w.Offset);
+                OnWatch(w.Connection, w.Epoch, w.Offset, w.Started);
                 break;
             case FeedOp.Unwatch u:
                 if (Find(u.Connection) is { } watcher)
@@ -264,13 +274,14 @@ internal sealed class ChannelFeed
         }
     }
 
-    private void OnWatch(PlayerConnection connection, long epoch, long offset)
+    private void OnWatch(PlayerConnection connection, long epoch, long offset, bool started)
     {
         if (Find(connection) is not null)
         {
             return;
         }
-        var started = connection.AddWatching(ChannelId);
+        // Again, in case an unwatch queued before this watch removed the mark.
+        connection.AddWatching(ChannelId);
         if (connection.IsClosing)
         {
             // The socket closed while this watch was queued; its cleanup may already have run.

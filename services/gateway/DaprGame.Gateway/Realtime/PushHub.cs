@@ -70,7 +70,10 @@ public sealed class PushHub
             {
                 feed = Create(channelId, epoch, offset);
             }
-            feed.Post(new FeedOp.Watch(connection, epoch, offset));
+            // Recorded on the socket now, not when the feed gets to it: a resume that starts the socket meanwhile must
+            // see this channel, or its position would be ignored. Started already → the feed releases it at once.
+            var started = connection.AddWatching(channelId);
+            feed.Post(new FeedOp.Watch(connection, epoch, offset, started));
         }
     }
 
@@ -176,7 +179,7 @@ internal abstract record FeedOp
 {
     public sealed record Event(ChannelEvent Evt) : FeedOp;
 
-    public sealed record Watch(PlayerConnection Connection, long Epoch, long Offset) : FeedOp;
+    public sealed record Watch(PlayerConnection Connection, long Epoch, long Offset, bool Started) : FeedOp;
 
     public sealed record Unwatch(PlayerConnection Connection) : FeedOp;
 

@@ -34,6 +34,22 @@ public static class RealtimeSetup
         services.TryAddSingleton<ChatApi>();
         services.AddHostedService<RealtimeBackground>();
         services.AddAuthorization();
+        // Framework-made client errors on chat routes (unreadable JSON, 404, 405) carry a code like ours do.
+        services.Configure<ProblemDetailsOptions>(o => o.CustomizeProblemDetails += context =>
+        {
+            if (context.HttpContext.Request.Path.StartsWithSegments("/v1/chat")
+                && context.ProblemDetails.Status is >= 400 and < 500
+                && !context.ProblemDetails.Extensions.ContainsKey("code"))
+            {
+                context.ProblemDetails.Extensions["code"] = context.ProblemDetails.Status switch
+                {
+                    401 => "unauthorized",
+                    404 => ChatErrorCodes.NotFound,
+                    429 => GatewayErrorCodes.RateLimited,
+                    _ => GatewayErrorCodes.BadRequest,
+                };
+            }
+        });
         services.AddOpenApi();
         return builder;
     }
