@@ -36,6 +36,7 @@ public sealed class PlayerConnection : IDisposable
     private int _closeCode;
     private string _closeReason = "";
     private bool _started;
+    private volatile bool _flushOnClose;
 
     public PlayerConnection(string connectionId, PlayerIdentity player, string resumeToken, WebSocket socket, int queueFrames, TimeSpan closeTimeout, Action<PlayerConnection> onOverflow)
     {
@@ -91,14 +92,19 @@ public sealed class PlayerConnection : IDisposable
         return false;
     }
 
-    /// <summary>Decides the close (first caller wins); queued frames are dropped and the writer sends the close frame.</summary>
-    public bool Close(int code, string reason)
+    /// <summary>
+    /// Decides the close (first caller wins) and has the writer send the close frame. With <paramref name="flush"/> the
+    /// frames already queued (replies to earlier requests) go out first; otherwise (slow consumer, revoked session)
+    /// they are dropped.
+    /// </summary>
+    public bool Close(int code, string reason, bool flush = false)
     {
         if (Interlocked.CompareExchange(ref _closeCode, code, 0) != 0)
         {
             return false;
         }
         _closeReason = reason;
+        _flushOnClose = flush;
         _outbound.Writer.TryComplete();
         // A peer that does not read (the writer is stuck in a send) or never answers the close frame is cut off after
         // the close timeout, so a dead client cannot hold the socket, its buffers and its slot.
@@ -177,13 +183,13 @@ public sealed class PlayerConnection : IDisposable
             {
                 while (reader.TryRead(out var frame))
                 {
-                    if (IsClosing)
+                    if (IsClosing && !_flushOnClose)
                     {
                         break;
                     }
                     await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
                 }
-                if (IsClosing)
+                if (IsClosing && !_flushOnClose)
                 {
                     break;
                 }

@@ -157,7 +157,7 @@ public sealed class SocketHandler(
                 var result = await socket.ReceiveAsync(target, cancellationToken);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
-                    connection.Close(CloseCodes.Normal, "closed by client");
+                    connection.Close(CloseCodes.Normal, "closed by client", flush: true);
                     return;
                 }
                 if (connection.IsClosing)
@@ -167,13 +167,13 @@ public sealed class SocketHandler(
                 }
                 if (result.MessageType != WebSocketMessageType.Text)
                 {
-                    connection.Close(CloseCodes.UnsupportedData, "only text frames are accepted");
+                    connection.Close(CloseCodes.UnsupportedData, "only text frames are accepted", flush: true);
                     continue;
                 }
                 count += result.Count;
                 if (count > max)
                 {
-                    connection.Close(CloseCodes.MessageTooBig, $"message larger than {max} bytes");
+                    connection.Close(CloseCodes.MessageTooBig, $"message larger than {max} bytes", flush: true);
                     discarding = true;
                     continue;
                 }
@@ -185,7 +185,7 @@ public sealed class SocketHandler(
                 count = 0;
                 if (!Utf8.IsValid(message.Span))
                 {
-                    connection.Close(CloseCodes.InvalidPayload, "message is not valid UTF-8");
+                    connection.Close(CloseCodes.InvalidPayload, "message is not valid UTF-8", flush: true);
                     continue;
                 }
                 await HandleMessageAsync(connection, message, cancellationToken);
@@ -209,7 +209,7 @@ public sealed class SocketHandler(
             if (decision.Flooding)
             {
                 log.Flooding(connection.PlayerId, rateClass, connection.ConnectionId);
-                connection.Close(CloseCodes.PolicyViolation, "request flood");
+                connection.Close(CloseCodes.PolicyViolation, "request flood", flush: true);
                 return;
             }
             connection.TryEnqueue(Frames.Fail(request.Cid, GatewayErrorCodes.RateLimited, "Too many requests; retry later.", decision.RetryAfterMs));
