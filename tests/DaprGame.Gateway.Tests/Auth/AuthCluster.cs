@@ -59,7 +59,6 @@ internal sealed class AuthCluster : IAsyncDisposable
                         b.Configuration[key] = value;
                     }
                     b.Services.AddSingleton<TimeProvider>(cluster.Time);
-                    PointDaprClientAtOwnSidecar(b);
                 }));
             }
             if (probe)
@@ -172,23 +171,6 @@ internal sealed class AuthCluster : IAsyncDisposable
                 value: "{podName}"
             """,
     };
-
-    /// <summary>
-    /// AddServiceDefaults reads the sidecar endpoints from configuration when it runs, which is before ServiceNode's
-    /// configure callback sets them; until Hosting reads them lazily, re-register the client with the right ones.
-    /// </summary>
-    private static void PointDaprClientAtOwnSidecar(WebApplicationBuilder builder)
-    {
-        var endpoints = DaprEndpoints.From(builder.Configuration);
-        builder.Services.RemoveAll<DaprEndpoints>();
-        builder.Services.AddSingleton(endpoints);
-        builder.Services.RemoveAll<DaprClient>();
-        builder.Services.AddDaprClient(c => c
-            .UseHttpEndpoint(endpoints.Http)
-            .UseGrpcEndpoint(endpoints.Grpc)
-            .UseDaprApiToken(endpoints.ApiToken)
-            .UseJsonSerializationOptions(ServiceDefaults.JsonOptions));
-    }
 
     /// <summary>A bare subscriber app that keeps each raw CloudEvent published on <c>player</c>.</summary>
     private WebApplication BuildProbe(string[] args, Action<WebApplicationBuilder> configure)

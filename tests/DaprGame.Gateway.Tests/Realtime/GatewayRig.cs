@@ -68,14 +68,13 @@ public sealed class GatewayRig : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
             builder.Services.AddSingleton<IChatClient>(chat);
             builder.Services.AddSingleton<TimeProvider>(time);
+            // The gateway's own "Bearer" scheme and socket handshake use whichever validator is registered last: this one.
             builder.Services.AddSingleton<IAccessTokenValidator, TestTokenValidator>();
-            builder.Services.AddAuthentication(TestAuthHandler.SchemeName).AddScheme<AuthenticationSchemeOptions, TestAuthHandler>(TestAuthHandler.SchemeName, null);
             builder.Logging.ClearProviders();
             if (Environment.GetEnvironmentVariable("DAPRGAME_TEST_LOGS") == "1")
             {
                 builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Debug);
             }
-            PointDaprClientAtOwnSidecar(builder);
         });
         var publisher = new DaprClientBuilder()
             .UseGrpcEndpoint(node.Sidecar!.Host.GrpcEndpoint)
@@ -89,8 +88,8 @@ public sealed class GatewayRig : IAsyncDisposable
     public Task PublishAsync(ChannelEvent evt) =>
         _publisher.PublishEventAsync<ChannelEvent>(Components.Broadcast, Topics.Chat, evt, TestContext.Current.CancellationToken);
 
-    public Task<TestSocket> ConnectAsync(string playerId, string session = "s1", string? origin = null) =>
-        TestSocket.ConnectAsync(SocketUri, $"test:{playerId}:{session}", origin);
+    public Task<TestSocket> ConnectAsync(string playerId, string session = "s1", string? origin = null, bool resume = false) =>
+        TestSocket.ConnectAsync(SocketUri, $"test:{playerId}:{session}", origin, resume: resume);
 
     /// <summary>Connects, reads the welcome and starts the socket with a ping, so live pushes flow.</summary>
     public async Task<(TestSocket Socket, System.Text.Json.JsonElement Welcome)> ConnectStartedAsync(string playerId, string session = "s1")
@@ -99,23 +98,6 @@ public sealed class GatewayRig : IAsyncDisposable
         var welcome = await socket.ExpectAsync(Frames.Welcome);
         await socket.RequestAsync("ping", null);
         return (socket, welcome);
-    }
-
-    /// <summary>
-    /// AddServiceDefaults reads the sidecar endpoints when it runs, before ServiceNode's configure callback sets them;
-    /// until Hosting reads them lazily, the client (and the endpoints) are registered again with the node's own.
-    /// </summary>
-    private static void PointDaprClientAtOwnSidecar(WebApplicationBuilder builder)
-    {
-        var endpoints = DaprEndpoints.From(builder.Configuration);
-        builder.Services.RemoveAll<DaprEndpoints>();
-        builder.Services.AddSingleton(endpoints);
-        builder.Services.RemoveAll<DaprClient>();
-        builder.Services.AddDaprClient(c => c
-            .UseHttpEndpoint(endpoints.Http)
-            .UseGrpcEndpoint(endpoints.Grpc)
-            .UseDaprApiToken(endpoints.ApiToken)
-            .UseJsonSerializationOptions(ServiceDefaults.JsonOptions));
     }
 
     public async ValueTask DisposeAsync()
@@ -138,23 +120,4 @@ public sealed class TestTokenValidator : IAccessTokenValidator
 
     public ValueTask<AccessTokenCheck> ValidateAsync(string token, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Read(token) is { } identity ? AccessTokenCheck.Valid(identity) : AccessTokenCheck.Invalid("not a test token"));
-}
-
-/// <summary>The "Bearer" scheme for HTTP tests: a test token in the Authorization header becomes the request's player.</summary>
-public sealed class TestAuthHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder)
-    : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
-{
-    public const string SchemeName = "Bearer";
-
-    protected override Task<AuthenticateResult> HandleAuthenticateAsync()
-    {
-        var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.Ordinal) || TestTokenValidator.Read(header[7..]) is not { } identity)
-        {
-            return Task.FromResult(AuthenticateResult.NoResult());
-        }
-        Context.SetPlayer(identity);
-        var principal = new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, identity.PlayerId)], SchemeName));
-        return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(principal, SchemeName)));
-    }
 }

@@ -33,7 +33,7 @@ public sealed class ResumeTests
         }
         Assert.Equal(new long[] { 1, 2, 3, 4, 5, 6 }, await PushTests.OffsetsAsync(witness, 6));
 
-        await using var second = await rig.ConnectAsync("p1", "s1");
+        await using var second = await rig.ConnectAsync("p1", "s1", resume: true);
         var secondWelcome = await second.ExpectAsync(Frames.Welcome);
         Assert.NotEqual(token, secondWelcome.GetProperty("data").GetProperty("resumeToken").GetString());
         // An event published between the welcome and the resume is held for this socket, not lost and not doubled.
@@ -56,7 +56,7 @@ public sealed class ResumeTests
         Assert.Equal(new long[] { 4, 5, 6, 7, 8 }, offsets);
 
         // A token is good once.
-        await using var third = await rig.ConnectAsync("p1", "s1");
+        await using var third = await rig.ConnectAsync("p1", "s1", resume: true);
         await third.ExpectAsync(Frames.Welcome);
         var cid = await third.SendRequestAsync("resume", new { resumeToken = token });
         await third.ExpectErrorAsync(GatewayErrorCodes.ResumeExpired, cid);
@@ -79,7 +79,7 @@ public sealed class ResumeTests
         first.Socket.Abort();
         first.Socket.Dispose();
 
-        await using var second = await rig.ConnectAsync("p1");
+        await using var second = await rig.ConnectAsync("p1", resume: true);
         await second.ExpectAsync(Frames.Welcome);
         var (reply, pushes) = await second.RequestAmidPushesAsync("resume", new
         {
@@ -113,7 +113,7 @@ public sealed class ResumeTests
         await using var _o = other;
         var othersToken = otherWelcome.GetProperty("data").GetProperty("resumeToken").GetString()!;
 
-        await using var socket = await rig.ConnectAsync("p1");
+        await using var socket = await rig.ConnectAsync("p1", resume: true);
         await socket.ExpectAsync(Frames.Welcome);
         var cid = await socket.SendRequestAsync("resume", new { resumeToken = othersToken });
         await socket.ExpectErrorAsync(GatewayErrorCodes.ResumeExpired, cid);

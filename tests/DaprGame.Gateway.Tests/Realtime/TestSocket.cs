@@ -25,7 +25,7 @@ public sealed class TestSocket : IAsyncDisposable
     /// <summary>The close status the server sent, once the close frame was read.</summary>
     public WebSocketCloseStatus? CloseStatus => Socket.CloseStatus;
 
-    public static async Task<TestSocket> ConnectAsync(Uri uri, string? token, string? origin = null, int? receiveBufferBytes = null)
+    public static async Task<TestSocket> ConnectAsync(Uri uri, string? token, string? origin = null, int? receiveBufferBytes = null, bool resume = false)
     {
         var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
@@ -33,7 +33,7 @@ public sealed class TestSocket : IAsyncDisposable
         {
             socket.Options.SetRequestHeader("Origin", origin);
         }
-        var target = token is null ? uri : new Uri(uri + "?access_token=" + Uri.EscapeDataString(token));
+        var target = token is null ? uri : new Uri(uri + "?access_token=" + Uri.EscapeDataString(token) + (resume ? "&resume=1" : ""));
         var ct = TestContext.Current.CancellationToken;
         if (receiveBufferBytes is { } size)
         {

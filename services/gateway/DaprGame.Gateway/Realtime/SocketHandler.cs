@@ -82,7 +82,7 @@ public sealed class SocketHandler(
             connections.Add(connection);
             metrics.SocketOpened();
             log.SocketOpened(connection.ConnectionId, player.PlayerId, player.SessionId);
-            await RunAsync(connection, socket, context.RequestAborted);
+            await RunAsync(connection, socket, WantsResume(context.Request), context.RequestAborted);
         }
         finally
         {
@@ -99,7 +99,14 @@ public sealed class SocketHandler(
         }
     }
 
-    private async Task RunAsync(PlayerConnection connection, WebSocket socket, CancellationToken requestAborted)
+    /// <summary>
+    /// <c>/ws?…&amp;resume=1</c>: the client will make <c>resume</c> its first request, so live events are held until it
+    /// says where it stands. Without it they flow from the welcome on — a client that only listens gets them.
+    /// </summary>
+    private static bool WantsResume(HttpRequest request) =>
+        request.Query.TryGetValue("resume", out var flag) && flag.Count == 1 && flag[0] is "1" or "true";
+
+    private async Task RunAsync(PlayerConnection connection, WebSocket socket, bool holdForResume, CancellationToken requestAborted)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(requestAborted, lifetime.ApplicationStopping);
         var writer = Task.Run(() => connection.RunWriterAsync(stop.Token), CancellationToken.None);
@@ -126,6 +133,10 @@ public sealed class SocketHandler(
                 foreach (var channel in channels)
                 {
                     hub.Watch(connection, channel.ChannelId, channel.Epoch, channel.Offset);
+                }
+                if (!holdForResume)
+                {
+                    await hub.StartAsync(connection, null);
                 }
             }
             await ReadLoopAsync(connection, socket, stop.Token);

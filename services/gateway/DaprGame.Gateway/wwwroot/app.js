@@ -86,7 +86,9 @@ function request(type, data) {
 
 function connect(resume) {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-  const socket = new WebSocket(`${scheme}//${location.host}/ws?access_token=${encodeURIComponent(state.accessToken)}`);
+  // resume=1 asks the gateway to hold live events until our resume request says where we stand.
+  resume = resume && !!state.resumeToken && state.positions.size > 0;
+  const socket = new WebSocket(`${scheme}//${location.host}/ws?access_token=${encodeURIComponent(state.accessToken)}${resume ? "&resume=1" : ""}`);
   state.socket = socket;
   setStatus("connecting…");
   socket.onmessage = (e) => onFrame(JSON.parse(e.data), resume);
@@ -108,7 +110,7 @@ async function onWelcome(data, resume) {
   state.resumeToken = data.resumeToken;
   setStatus("connected");
   renderMine(data.channels);
-  if (resume && previous && state.positions.size > 0) {
+  if (resume) {
     try {
       await request("resume", { resumeToken: previous, positions: Object.fromEntries(state.positions) });
       notice("Reconnected; caught up.");
@@ -116,8 +118,6 @@ async function onWelcome(data, resume) {
       notice("Could not resume (" + e.message + "); reloading history.", true);
       if (state.current) openChannel(state.current);
     }
-  } else {
-    await request("ping", {});
   }
 }
 
