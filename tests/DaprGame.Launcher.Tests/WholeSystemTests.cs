@@ -63,7 +63,9 @@ public sealed class WholeSystemTests : IDisposable
             spec:
               type: state.in-memory
               version: v1
-              metadata: []
+              metadata:
+              - name: actorStateStore
+                value: "true"
             ---
             apiVersion: dapr.io/v1alpha1
             kind: Component
@@ -73,6 +75,17 @@ public sealed class WholeSystemTests : IDisposable
               type: pubsub.in-memory
               version: v1
               metadata: []
+            ---
+            apiVersion: dapr.io/v1alpha1
+            kind: Component
+            metadata:
+              name: broadcast
+            spec:
+              type: pubsub.in-memory
+              version: v1
+              metadata:
+              - name: consumerID
+                value: "{podName}"
             """, Ct);
         await using var launcher = await StartAsync(new LaunchOptions { ResourcesPaths = [_scratch.FullName] });
 
