@@ -63,7 +63,7 @@ internal static class ChatFanoutScenario
         var histogram = new FanoutHistogram();
         Console.Error.WriteLine($"[{path}] K={k}: connecting…");
         var room = await connect(k, histogram, cts.Token);
-        var receivers = room.Members.Select(m => Task.Run(m.ReceiveLoopAsync)).ToArray();
+        var receivers = room.Members.Select(m => m.Start()).ToArray();
         var best = 0.0;
         var over = 0;
         long sequence = 0;
@@ -157,13 +157,13 @@ internal static class ChatFanoutScenario
         [
             new ClusterApp(AppIds.Chat, (args, configure) => DaprGame.Chat.ChatApp.Build(args, configure), 1, b =>
             {
-                b.Logging.SetMinimumLevel(LogLevel.Warning);
+                b.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
                 b.Configuration["Chat:RateLimit:PerSecond"] = "100000";
                 b.Configuration["Chat:RateLimit:Burst"] = "100000";
             }),
             new ClusterApp(AppIds.Gateway, (args, configure) => DaprGame.Gateway.GatewayApp.Build(args, configure), 1, b =>
             {
-                b.Logging.SetMinimumLevel(LogLevel.Warning);
+                b.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning);
                 foreach (var op in RateLimitClasses)
                 {
                     b.Configuration[$"Gateway:RateLimits:{op}:PerSecond"] = "100000";
@@ -176,19 +176,58 @@ internal static class ChatFanoutScenario
         using var http = new HttpClient { BaseAddress = gateway };
         var members = new FanoutClient[k];
         string? channelId = null;
+        string? owner = null;
+        var tokens = new string[k];
         await Parallel.ForAsync(0, k, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, token) =>
         {
             using var login = await http.PostAsJsonAsync("/v1/auth/guest", new { deviceId = $"bench-{k}-{i}" }, token);
             login.EnsureSuccessStatusCode();
             var token0 = (await login.Content.ReadFromJsonAsync<JsonElement>(token)).GetProperty("accessToken").GetString()!;
+            tokens[i] = token0;
+            if (i == 0)
+            {
+                owner = token0;
+            }
             var socket = new ClientWebSocket();
             await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{gateway.Port}/ws?access_token={Uri.EscapeDataString(token0)}"), token);
             members[i] = new FanoutClient(socket, histogram);
         });
-        // Room setup speaks the protocol plainly (reply per request) before the lean receive loops take over.
+        // The room is created with a plain request/reply; then every receive loop runs (each join is pushed to every
+        // member already in, K²/2 frames in all, which sockets must keep reading or be closed as slow consumers) and
+        // the joins are sent without waiting for replies; the room is ready when chat counts K members.
         channelId = (await RequestAsync(members[0], "channel.create", new { kind = "room", name = $"bench-{k}" }, ct)).GetProperty("channelId").GetString()!;
-        await Parallel.ForAsync(1, k, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, token) =>
-            await RequestAsync(members[i], "channel.join", new { channelId }, token));
+        foreach (var member in members)
+        {
+            _ = member.Start();
+        }
+        // Joins go over HTTP, a few at a time: each join is a turn of the one room actor plus a presence update and the
+        // new member's catch-up, and a thousand of them queued at once outlast the actor call timeout. Each member's
+        // open socket starts watching when its chat.member.joined event arrives.
+        await Parallel.ForAsync(1, k, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (i, token) =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/chat/channels/{channelId}/join");
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens[i]);
+            using var response = await http.SendAsync(request, token);
+            response.EnsureSuccessStatusCode();
+        });
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", owner);
+        var polls = 0;
+        while (true)
+        {
+            // The room's actor works through the queued joins one turn at a time; a view queued behind them may time out.
+            using var response = await http.GetAsync($"/v1/chat/channels/{channelId}", ct);
+            var body = await response.Content.ReadAsStringAsync(ct);
+            var count = response.IsSuccessStatusCode ? JsonDocument.Parse(body).RootElement.GetProperty("channel").GetProperty("memberCount").GetInt32() : -1;
+            if (count >= k)
+            {
+                break;
+            }
+            if (++polls % 25 == 0)
+            {
+                Console.Error.WriteLine($"[gateway+chat] K={k}: {(count >= 0 ? $"{count} members so far" : $"room view failed: {(int)response.StatusCode} {body}")}");
+            }
+            await Task.Delay(200, ct);
+        }
         var frameChannel = channelId;
         return new Room(members, (seq, ts) => FanoutClient.Utf8(
             $"{{\"type\":\"message.send\",\"cid\":\"b{seq}\",\"data\":{{\"channelId\":\"{frameChannel}\",\"clientMessageId\":\"m{seq}\",\"text\":\"t={ts}\"}}}}"), cluster);
@@ -226,6 +265,7 @@ internal static class ChatFanoutScenario
     private static async Task<Room> ConnectBroadcasterAsync(int k, FanoutHistogram histogram, CancellationToken ct)
     {
         var broadcaster = await BareBroadcaster.StartAsync(ct);
+        await Task.Yield();
         var members = new FanoutClient[k];
         await Parallel.ForAsync(0, k, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (i, token) =>
         {

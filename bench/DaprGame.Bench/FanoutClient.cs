@@ -70,7 +70,12 @@ internal sealed class FanoutClient(ClientWebSocket socket, FanoutHistogram histo
     /// <summary>Serialises sends: a WebSocket allows one send at a time.</summary>
     public SemaphoreSlim SendGate { get; } = new(1, 1);
 
-    public async Task ReceiveLoopAsync()
+    private Task? _receiving;
+
+    /// <summary>Starts the receive loop once; later calls return the same task.</summary>
+    public Task Start() => _receiving ??= Task.Run(ReceiveLoopAsync);
+
+    private async Task ReceiveLoopAsync()
     {
         var buffer = new byte[64 * 1024];
         var filled = 0;

@@ -7,6 +7,17 @@ namespace DaprGame.Chat.Tests;
 public sealed class AuthorizationTests
 {
     [Fact]
+    public async Task Only_a_trusted_caller_app_may_speak_for_a_player()
+    {
+        await using var rig = await ChatRig.StartAsync();
+        var dm = (await rig.OkAsync<MessageAck>(HttpMethod.Post, ChatRoutes.Direct("bob"), "alice", new PostMessage("d1", "hi bob"))).ChannelId;
+
+        // Another service in the mesh (here "trading") sets the player header too: chat refuses to believe it.
+        Assert.Equal(HttpStatusCode.Forbidden, await rig.StatusAsCallerAsync("trading", ChatRoutes.Messages(dm), "alice"));
+        Assert.Equal(HttpStatusCode.OK, await rig.StatusAsCallerAsync("observer", ChatRoutes.Messages(dm), "alice"));
+    }
+
+    [Fact]
     public async Task Outsiders_of_a_group_and_a_direct_channel_get_not_member_on_read_and_post_and_cannot_join()
     {
         await using var rig = await ChatRig.StartAsync();

@@ -221,7 +221,20 @@ public sealed class ChatRig : IAsyncDisposable
     {
         builder.Services.AddSingleton<TimeProvider>(Clock);
         builder.Services.AddSingleton<IChatPublisher>(sp => new SwitchedPublisher(new DaprChatPublisher(sp.GetRequiredService<DaprClient>()), Publishing));
+        // The tests call chat through the observer's sidecar, standing in for the gateway.
+        builder.Configuration["Chat:TrustedCallers:0"] = "observer";
         builder.Configuration.AddInMemoryCollection(settings ?? []);
+    }
+
+    /// <summary>Calls chat as the app <paramref name="callerAppId"/> would: through that app's own sidecar.</summary>
+    public async Task<HttpStatusCode> StatusAsCallerAsync(string callerAppId, string route, string player)
+    {
+        await using var caller = await TestSidecar.StartAsync(callerAppId, new Dictionary<string, string>(), environment: _environment);
+        using var http = DaprClient.CreateInvokeHttpClient(AppIds.Chat, caller.Host.HttpEndpoint);
+        using var request = new HttpRequestMessage(HttpMethod.Get, route.TrimStart('/'));
+        request.Headers.Add(ChatHeaders.PlayerId, player);
+        using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
+        return response.StatusCode;
     }
 
     private async Task StartObserverAsync()

@@ -7,6 +7,27 @@ using System.Threading.Channels;
 
 namespace DaprGame.EndToEnd.Tests;
 
+internal static class MemoryLines
+{
+    /// <summary>The non-empty pieces of <paramref name="bytes"/> between <paramref name="separator"/> bytes.</summary>
+    public static List<ReadOnlyMemory<byte>> Split(this ReadOnlyMemory<byte> bytes, byte separator)
+    {
+        var pieces = new List<ReadOnlyMemory<byte>>();
+        while (!bytes.IsEmpty)
+        {
+            var end = bytes.Span.IndexOf(separator);
+            if (end != 0)
+            {
+                pieces.Add(end < 0 ? bytes : bytes[..end]);
+            }
+            bytes = end < 0 ? ReadOnlyMemory<byte>.Empty : bytes[(end + 1)..];
+        }
+        return pieces;
+    }
+
+    public static List<ReadOnlyMemory<byte>> Split(this Memory<byte> bytes, byte separator) => ((ReadOnlyMemory<byte>)bytes).Split(separator);
+}
+
 /// <summary>An error frame the gateway answered a request with.</summary>
 public sealed class GatewayErrorException(string code, string message) : Exception($"{code}: {message}")
 {
@@ -215,7 +236,11 @@ public sealed class PlayerClient : IAsyncDisposable
                 {
                     continue;
                 }
-                Dispatch(JsonDocument.Parse(message.ToArray()).RootElement.Clone());
+                // A message holds one envelope, or several, one per line, when the gateway batched a backlog.
+                foreach (var line in message.ToArray().AsMemory().Split((byte)'\n'))
+                {
+                    Dispatch(JsonDocument.Parse(line).RootElement.Clone());
+                }
                 message.SetLength(0);
             }
         }

@@ -23,6 +23,9 @@ public sealed class TestSocket : IAsyncDisposable
     public ClientWebSocket Socket { get; }
 
     /// <summary>The close status the server sent, once the close frame was read.</summary>
+    /// <summary>Envelopes already received but not yet handed out (a batched message holds several).</summary>
+    private readonly Queue<JsonElement> _unread = new();
+
     public WebSocketCloseStatus? CloseStatus => Socket.CloseStatus;
 
     public static async Task<TestSocket> ConnectAsync(Uri uri, string? token, string? origin = null, int? receiveBufferBytes = null, bool resume = false)
@@ -119,6 +122,10 @@ public sealed class TestSocket : IAsyncDisposable
     /// <summary>The next frame, parsed; fails with <paramref name="what"/> when none arrives in time or the socket closes.</summary>
     public async Task<JsonElement> ReceiveAsync(string what = "a frame")
     {
+        if (_unread.TryDequeue(out var waiting))
+        {
+            return waiting;
+        }
         var ct = TestContext.Current.CancellationToken;
         var count = 0;
         while (true)
@@ -139,10 +146,30 @@ public sealed class TestSocket : IAsyncDisposable
             count += result.Count;
             if (result.EndOfMessage)
             {
-                using var doc = JsonDocument.Parse(_buffer.AsMemory(0, count));
-                return doc.RootElement.Clone();
+                foreach (var frame in Envelopes(_buffer.AsMemory(0, count)))
+                {
+                    _unread.Enqueue(frame);
+                }
+                return _unread.Dequeue();
             }
         }
+    }
+
+    /// <summary>The envelopes of one text message: one, or several separated by newlines when the server batched them.</summary>
+    private static List<JsonElement> Envelopes(ReadOnlyMemory<byte> message)
+    {
+        var envelopes = new List<JsonElement>();
+        while (!message.IsEmpty)
+        {
+            var end = message.Span.IndexOf((byte)'\n');
+            var line = end < 0 ? message : message[..end];
+            using (var doc = JsonDocument.Parse(line))
+            {
+                envelopes.Add(doc.RootElement.Clone());
+            }
+            message = end < 0 ? ReadOnlyMemory<byte>.Empty : message[(end + 1)..];
+        }
+        return envelopes;
     }
 
     /// <summary>The next frame, which must be of <paramref name="type"/>.</summary>
@@ -173,7 +200,8 @@ public sealed class TestSocket : IAsyncDisposable
     /// <summary>Reads (and collects) frames until the server's close frame; returns the frames read before it.</summary>
     public async Task<List<JsonElement>> ReadUntilClosedAsync()
     {
-        var frames = new List<JsonElement>();
+        var frames = new List<JsonElement>(_unread);
+        _unread.Clear();
         var ct = TestContext.Current.CancellationToken;
         var count = 0;
         while (true)
@@ -194,8 +222,7 @@ public sealed class TestSocket : IAsyncDisposable
             count += result.Count;
             if (result.EndOfMessage)
             {
-                using var doc = JsonDocument.Parse(_buffer.AsMemory(0, count));
-                frames.Add(doc.RootElement.Clone());
+                frames.AddRange(Envelopes(_buffer.AsMemory(0, count)));
                 count = 0;
             }
         }

@@ -15,8 +15,17 @@ namespace DaprGame.Chat.Endpoints;
 /// </summary>
 public static class ChatEndpoints
 {
-    public static IEndpointRouteBuilder MapChatEndpoints(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapChatEndpoints(this IEndpointRouteBuilder routes)
     {
+        // The acting player arrives in a header the gateway sets from a verified token. That header is believed only
+        // on calls the callee's sidecar marks as coming from a trusted app (dapr-caller-app-id, which the sidecar sets
+        // and overwrites), so no other service in the mesh can speak for a player.
+        var trusted = (routes.ServiceProvider.GetRequiredService<IConfiguration>().GetSection("Chat:TrustedCallers").Get<string[]>()
+            is { Length: > 0 } configured ? configured : [DaprGame.Contracts.AppIds.Gateway]).ToHashSet(StringComparer.Ordinal);
+        var app = routes.MapGroup(string.Empty).AddEndpointFilter(async (context, next) =>
+            trusted.Contains(context.HttpContext.Request.Headers["dapr-caller-app-id"].ToString())
+                ? await next(context)
+                : ChatErrors.Problem(ChatErrorKind.Forbidden, "only the gateway calls the chat API (Chat:TrustedCallers)"));
         app.MapGet(ChatRoutes.Channels, ListRoomsAsync);
         app.MapPost(ChatRoutes.Channels, CreateAsync);
         app.MapGet(ChatRoutes.MyChannels, MyChannelsAsync);

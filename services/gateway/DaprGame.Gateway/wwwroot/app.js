@@ -91,7 +91,8 @@ function connect(resume) {
   const socket = new WebSocket(`${scheme}//${location.host}/ws?access_token=${encodeURIComponent(state.accessToken)}${resume ? "&resume=1" : ""}`);
   state.socket = socket;
   setStatus("connecting…");
-  socket.onmessage = (e) => onFrame(JSON.parse(e.data), resume);
+  // One envelope per message, or several, one per line, when the gateway sends a backlog at once.
+  socket.onmessage = (e) => { for (const line of e.data.split("\n")) if (line) onFrame(JSON.parse(line), resume); };
   socket.onclose = (e) => {
     for (const p of state.pending.values()) p.reject(new Error("socket closed"));
     state.pending.clear();
