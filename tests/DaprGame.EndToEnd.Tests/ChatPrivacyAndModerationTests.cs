@@ -127,6 +127,34 @@ public sealed class ChatPrivacyAndModerationTests(LocalChatClusterFixture fixtur
         Assert.DoesNotContain(history.GetProperty("events").EnumerateArray(), e => e.TryGetProperty("text", out var t) && t.GetString() == "spam spam");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_member_who_reconnects_without_resuming_gets_the_channels_live_messages_again(bool joinsAgain)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var host = await fixture.PlayerAsync("host", 1, ct);
+        await using var member = await fixture.PlayerAsync("member", 0, ct);
+        var room = (await host.RequestAsync("channel.create", new { kind = "room", name = $"reload-{Guid.NewGuid():N}"[..20] }, ct)).GetProperty("channelId").GetString()!;
+        await member.JoinAsync(room, ct);
+        var before = await host.RequestAsync("message.send", new { channelId = room, clientMessageId = "r1", text = "before the reload" }, ct);
+        await member.WaitForOffsetAsync(room, before.GetProperty("offset").GetInt64(), Wait, ct);
+
+        // A page reload: the socket closes and a new one opens for the same session, without asking to resume.
+        await member.CloseAsync(ct);
+        await member.ConnectAsync(fixture.Gateways[0], ct);
+        Assert.Contains(member.LastWelcome!.Value.GetProperty("channels").EnumerateArray(), c => c.GetProperty("channelId").GetString() == room);
+        if (joinsAgain)
+        {
+            await member.JoinAsync(room, ct);
+        }
+
+        var fromHost = await host.RequestAsync("message.send", new { channelId = room, clientMessageId = "r2", text = "after the reload" }, ct);
+        await member.WaitForOffsetAsync(room, fromHost.GetProperty("offset").GetInt64(), Wait, ct);
+        var own = await member.RequestAsync("message.send", new { channelId = room, clientMessageId = "r3", text = "me too" }, ct);
+        await member.WaitForOffsetAsync(room, own.GetProperty("offset").GetInt64(), Wait, ct);
+    }
+
     [Fact]
     public async Task Logging_out_on_one_gateway_closes_the_sessions_socket_on_the_other()
     {

@@ -52,7 +52,7 @@ public sealed class PlayerClient : IAsyncDisposable
     private readonly object _gate = new();
     private ClientWebSocket? _socket;
     private Task? _receiver;
-    private readonly TaskCompletionSource<JsonElement> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource<JsonElement> _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private PlayerClient(string playerId, string accessToken, string refreshToken, string sessionId)
     {
@@ -80,6 +80,9 @@ public sealed class PlayerClient : IAsyncDisposable
 
     public string? ResumeToken { get; private set; }
 
+    /// <summary>The data of the latest welcome frame (the session and the channels it watches).</summary>
+    public JsonElement? LastWelcome { get; private set; }
+
     /// <summary>Logs in as a guest on <paramref name="gateway"/>'s HTTP API.</summary>
     public static async Task<PlayerClient> GuestAsync(HttpClient http, Uri gateway, string deviceId, CancellationToken ct)
     {
@@ -99,19 +102,31 @@ public sealed class PlayerClient : IAsyncDisposable
         var ws = new UriBuilder(gateway) { Scheme = "ws", Path = "/ws", Query = "access_token=" + Uri.EscapeDataString(AccessToken) }.Uri;
         await socket.ConnectAsync(ws, ct);
         _socket = socket;
-        var welcome = _welcome.Task.IsCompleted ? null : _welcome;
+        var welcome = _welcome = new(TaskCreationOptions.RunContinuationsAsynchronously);
         _receiver = Task.Run(() => ReceiveLoopAsync(socket), CancellationToken.None);
-        if (welcome is not null)
-        {
-            var w = await welcome.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
-            ResumeToken = w.GetProperty("resumeToken").GetString();
-        }
+        var w = await welcome.Task.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        ResumeToken = w.GetProperty("resumeToken").GetString();
     }
 
     /// <summary>Cuts the connection without a close handshake, as a lost network would.</summary>
     public async Task CutAsync()
     {
         _socket?.Abort();
+        if (_receiver is not null)
+        {
+            await _receiver;
+        }
+        _socket?.Dispose();
+        _socket = null;
+    }
+
+    /// <summary>Closes the socket with a normal close handshake, as a page being reloaded would.</summary>
+    public async Task CloseAsync(CancellationToken ct)
+    {
+        if (_socket is { State: WebSocketState.Open } socket)
+        {
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "reload", ct);
+        }
         if (_receiver is not null)
         {
             await _receiver;
@@ -262,6 +277,7 @@ public sealed class PlayerClient : IAsyncDisposable
         {
             _welcome.TrySetResult(frame.GetProperty("data"));
             ResumeToken = frame.GetProperty("data").GetProperty("resumeToken").GetString();
+            LastWelcome = frame.GetProperty("data");
             return;
         }
         if (type.StartsWith("chat.", StringComparison.Ordinal))

@@ -130,8 +130,15 @@ public sealed class FakeChat : IChatClient
     public Task<ChatResult<IReadOnlyList<ChannelInfo>>> ListChannelsAsync(string playerId, CancellationToken cancellationToken) =>
         Run<IReadOnlyList<ChannelInfo>>(() => [.. _channels.Values.Where(c => c.Kind == ChannelKind.Room).Select(c => c.Info())]);
 
-    public Task<ChatResult<IReadOnlyList<ChannelInfo>>> MyChannelsAsync(string playerId, CancellationToken cancellationToken) =>
-        Run<IReadOnlyList<ChannelInfo>>(() => [.. _channels.Values.Where(c => c.Members.ContainsKey(playerId)).Select(c => c.Info())]);
+    /// <summary>Runs after <see cref="MyChannelsAsync"/> took its snapshot and before the gateway sees it.</summary>
+    public Action<string>? AfterMyChannels { get; set; }
+
+    public async Task<ChatResult<IReadOnlyList<ChannelInfo>>> MyChannelsAsync(string playerId, CancellationToken cancellationToken)
+    {
+        var answer = await Run<IReadOnlyList<ChannelInfo>>(() => [.. _channels.Values.Where(c => c.Members.ContainsKey(playerId)).Select(c => c.Info())]);
+        AfterMyChannels?.Invoke(playerId);
+        return answer;
+    }
 
     public Task<ChatResult<ChannelInfo>> CreateChannelAsync(string playerId, CreateChannel request, CancellationToken cancellationToken) =>
         Run(() =>

@@ -59,6 +59,26 @@ public sealed class PushTests
     }
 
     [Fact]
+    public async Task A_message_posted_between_the_welcome_snapshot_and_the_watch_still_reaches_the_socket()
+    {
+        await using var rig = await GatewayRig.StartAsync();
+        rig.Chat.AddChannel("room-lobby", members: ["p1"]);
+        // Chat lists the channel at offset 0, then a message lands before the gateway watches it: its publication found
+        // nobody watching on this replica and was dropped, so only history has it.
+        rig.Chat.AfterMyChannels = _ => rig.Chat.AppendSilently("room-lobby", "p2", "while you were connecting");
+
+        // Live from the welcome on (no resume asked): the client only listens.
+        await using var socket = await rig.ConnectAsync("p1");
+        var welcome = await socket.ExpectAsync(Frames.Welcome);
+
+        Assert.Equal(0, welcome.GetProperty("data").GetProperty("channels")[0].GetProperty("offset").GetInt64());
+        Assert.Equal(new long[] { 1 }, await OffsetsAsync(socket, 1));
+        rig.Chat.AfterMyChannels = null;
+        await rig.Chat.PublishMessageAsync("room-lobby", "p2", "and after");
+        Assert.Equal(new long[] { 2 }, await OffsetsAsync(socket, 1));
+    }
+
+    [Fact]
     public async Task A_member_left_event_stops_delivery_to_that_player_after_reaching_it()
     {
         await using var rig = await GatewayRig.StartAsync();

@@ -89,6 +89,10 @@ internal sealed class ChannelFeed
             case FeedOp.Watch w:
                 OnWatch(w.Connection, w.Epoch, w.Offset, w.Started);
                 break;
+            case FeedOp.Sync:
+                // A feed created for a watch starts from the offset the socket was given, which may be a moment old:
+                // what chat published since then reached this replica before anyone here watched, and was dropped.
+                return FillGapAsync(long.MaxValue, probe: true);
             case FeedOp.Unwatch u:
                 if (Find(u.Connection) is { } watcher)
                 {
@@ -227,8 +231,12 @@ internal sealed class ChannelFeed
         }
     }
 
-    /// <summary>Reads the missing range (last, upTo] from chat and delivers it; if that fails, watchers are told to re-list.</summary>
-    private async Task FillGapAsync(long upTo)
+    /// <summary>
+    /// Reads the missing range (last, upTo] from chat and delivers it; if that fails, watchers are told to re-list.
+    /// With <paramref name="probe"/> the end is not known (<see cref="FeedOp.Sync"/>): it reads up to chat's latest
+    /// offset, and a failure only means the next event's gap fill will try again.
+    /// </summary>
+    private async Task FillGapAsync(long upTo, bool probe = false)
     {
         var reader = _watchers.Count > 0 ? _watchers[0].Connection.PlayerId : null;
         var reason = "no watcher to read history as";
@@ -245,6 +253,10 @@ internal sealed class ChannelFeed
             {
                 reason = "epoch changed";
                 break;
+            }
+            if (probe)
+            {
+                upTo = history.LatestOffset;
             }
             if (history.Truncated && history.FirstAvailableOffset > _last + 1)
             {
@@ -266,7 +278,7 @@ internal sealed class ChannelFeed
                 break;
             }
         }
-        if (_last < upTo)
+        if (_last < upTo && !probe)
         {
             _s.Log.GapNotFilled(ChannelId, _last, upTo, reason);
             Broadcast(Frames.Truncated(ChannelId, _epoch, _last + 1));

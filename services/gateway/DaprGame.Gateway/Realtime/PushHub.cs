@@ -66,14 +66,21 @@ public sealed class PushHub
     {
         lock (_lock)
         {
+            var created = false;
             if (!_feeds.TryGetValue(channelId, out var feed))
             {
                 feed = Create(channelId, epoch, offset);
+                created = true;
             }
             // Recorded on the socket now, not when the feed gets to it: a resume that starts the socket meanwhile must
             // see this channel, or its position would be ignored. Started already → the feed releases it at once.
             var started = connection.AddWatching(channelId);
             feed.Post(new FeedOp.Watch(connection, epoch, offset, started));
+            if (created)
+            {
+                // After the watch, so the feed has a member to read history as; the watcher holds what it finds.
+                feed.Post(FeedOp.Sync.Instance);
+            }
         }
     }
 
@@ -186,6 +193,12 @@ internal abstract record FeedOp
     public sealed record Release(PlayerConnection Connection, ResumePosition? Position, TaskCompletionSource<string>? Done) : FeedOp;
 
     public sealed record CatchUpDone(ChannelFeed.Watcher Watcher, long LastSent, bool Left, string Status, TaskCompletionSource<string>? Done) : FeedOp;
+
+    /// <summary>Delivers whatever chat holds after the feed's last offset (a new feed's start may be a moment old).</summary>
+    public sealed record Sync : FeedOp
+    {
+        public static Sync Instance { get; } = new();
+    }
 
     public sealed record RefreshPresence : FeedOp
     {
