@@ -1,0 +1,1 @@
+namespace DaprGame.Trading.Domain;
