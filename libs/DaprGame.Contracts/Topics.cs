@@ -17,4 +17,13 @@ public static class Topics
 
     /// <summary>Player sessions: <c>player.*</c> (a revoked session's sockets are closed on every gateway).</summary>
     public const string Players = "player";
+
+    /// <summary>
+    /// Trading activity of players: <c>trading.order.*</c>, <c>trading.fill.v1</c>, <c>trading.settlement.*</c>,
+    /// <c>trading.trade.*</c>. Gateways push each to the players it names.
+    /// </summary>
+    public const string Trading = "trading";
+
+    /// <summary>Public market data: <c>trading.book.delta.v1</c> (L2 increments with book sequence numbers).</summary>
+    public const string TradingMarket = "trading.market";
 }

@@ -1,6 +1,7 @@
 using DaprGame.Contracts;
 using DaprGame.Contracts.Chat;
 using DaprGame.Contracts.Players;
+using DaprGame.Contracts.Trading;
 
 namespace DaprGame.Contracts.Tests;
 
@@ -12,6 +13,11 @@ public static class Samples
     /// <summary>The golden file name of an event type: its CloudEvent type.</summary>
     public static string GoldenName(Type eventType)
     {
+        if (eventType == typeof(TradingTradeChanged))
+        {
+            // Every trading.trade.* status shares one shape, so one golden stands for all of them.
+            return TradingTradeChanged.EventTypeOf("proposed");
+        }
         if (eventType == typeof(ChatModerationAction))
         {
             // Every chat.moderation.* action shares one shape, so one golden stands for all of them.
@@ -59,6 +65,49 @@ public static class Samples
             Id = "room-lobby:1767323045678:mod-3", OccurredAt = At, StreamId = "chat-moderation/room-lobby", Sequence = 3,
             ChannelId = "room-lobby", Action = "muted", ActorId = "alice", TargetPlayerId = "mallory", TargetOffset = 7,
             Until = At.AddHours(1), Reason = "spam", Detail = "detail",
+        },
+        [typeof(TradingOrderAccepted)] = new TradingOrderAccepted
+        {
+            Id = "trading/book/iron-sword-GOLD:12", OccurredAt = At, StreamId = "trading/book/iron-sword-GOLD", Sequence = 12,
+            Instrument = "iron-sword-GOLD", OrderId = "o-alice-c1", PlayerId = "alice", ClientOrderId = "c1",
+            Side = OrderSide.Buy, Kind = OrderKind.Limit, Price = 1500, Quantity = 3,
+        },
+        [typeof(TradingOrderRejected)] = new TradingOrderRejected
+        {
+            Id = "trading/book/iron-sword-GOLD:13", OccurredAt = At, StreamId = "trading/book/iron-sword-GOLD", Sequence = 13,
+            Instrument = "iron-sword-GOLD", PlayerId = "bob", ClientOrderId = "c9", Code = "insufficient_funds", Reason = "needs 4500 GOLD, has 100",
+        },
+        [typeof(TradingOrderCancelled)] = new TradingOrderCancelled
+        {
+            Id = "trading/book/iron-sword-GOLD:14", OccurredAt = At, StreamId = "trading/book/iron-sword-GOLD", Sequence = 14,
+            Instrument = "iron-sword-GOLD", OrderId = "o-alice-c1", PlayerId = "alice", Remaining = 2, Reason = "requested",
+        },
+        [typeof(TradingFill)] = new TradingFill
+        {
+            Id = "trading/book/iron-sword-GOLD:15", OccurredAt = At, StreamId = "trading/book/iron-sword-GOLD", Sequence = 15,
+            Instrument = "iron-sword-GOLD", FillId = "f-iron-sword-GOLD-41", BuyerId = "alice", SellerId = "bob",
+            BuyOrderId = "o-alice-c1", SellOrderId = "o-bob-s1", TakerSide = OrderSide.Sell, Price = 1500, Quantity = 1, BookSequence = 41,
+        },
+        [typeof(TradingBookDelta)] = new TradingBookDelta
+        {
+            Id = "trading/book/iron-sword-GOLD:16", OccurredAt = At, StreamId = "trading/book/iron-sword-GOLD", Sequence = 16,
+            Instrument = "iron-sword-GOLD", FromSequence = 42, ToSequence = 43,
+            Changes = [new DepthLevelChange(42, OrderSide.Buy, 1500, 2), new DepthLevelChange(43, OrderSide.Sell, 1600, 0)],
+        },
+        [typeof(TradingSettlementCompleted)] = new TradingSettlementCompleted
+        {
+            Id = "trading/settlement/f-iron-sword-GOLD-41:completed", OccurredAt = At, StreamId = "trading/settlement/f-iron-sword-GOLD-41", Sequence = 1,
+            SettlementId = "f-iron-sword-GOLD-41", Kind = "fill", Parties = ["alice", "bob"], Fee = 15, FeeCurrency = "GOLD",
+        },
+        [typeof(TradingSettlementCompensated)] = new TradingSettlementCompensated
+        {
+            Id = "trading/settlement/t-alice-x1:compensated", OccurredAt = At, StreamId = "trading/settlement/t-alice-x1", Sequence = 1,
+            SettlementId = "t-alice-x1", Kind = "swap", Parties = ["alice", "bob"], Reason = "credit refused: instance already owned",
+        },
+        [typeof(TradingTradeChanged)] = new TradingTradeChanged
+        {
+            Id = "trading/trade/t-alice-x1:1", OccurredAt = At, StreamId = "trading/trade/t-alice-x1", Sequence = 1,
+            TradeId = "t-alice-x1", Status = "proposed", ProposerId = "alice", CounterpartyId = "bob", ActorId = "alice", Reason = "reason",
         },
         [typeof(PlayerSessionRevoked)] = new PlayerSessionRevoked
         {

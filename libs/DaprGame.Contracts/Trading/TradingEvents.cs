@@ -1,0 +1,209 @@
+namespace DaprGame.Contracts.Trading;
+
+/// <summary>Buy or sell.</summary>
+public enum OrderSide
+{
+    Buy,
+    Sell,
+}
+
+/// <summary>
+/// Order types: <c>Limit</c> rests until filled or cancelled (good till cancelled); <c>Market</c> takes what is there
+/// up to its protection price and cancels the rest; <c>ImmediateOrCancel</c> is a limit that never rests;
+/// <c>FillOrKill</c> fills whole at once or not at all; <c>PostOnly</c> only rests (refused if it would cross).
+/// </summary>
+public enum OrderKind
+{
+    Limit,
+    Market,
+    ImmediateOrCancel,
+    FillOrKill,
+    PostOnly,
+}
+
+/// <summary>
+/// An order passed validation and its hold (the buyer's currency, the seller's items) is in place. Stream
+/// <c>trading/book/{instrument}</c>; <see cref="IntegrationEvent.Sequence"/> counts that book's events.
+/// </summary>
+public sealed record TradingOrderAccepted : IntegrationEvent
+{
+    public const string EventType = "trading.order.accepted.v1";
+
+    public required string Instrument { get; init; }
+
+    public required string OrderId { get; init; }
+
+    public required string PlayerId { get; init; }
+
+    public required string ClientOrderId { get; init; }
+
+    public required OrderSide Side { get; init; }
+
+    public required OrderKind Kind { get; init; }
+
+    /// <summary>Limit price, or a market order's protection price, in the instrument currency's minor units per item.</summary>
+    public required long Price { get; init; }
+
+    public required long Quantity { get; init; }
+}
+
+/// <summary>An order was refused; nothing was held or changed. <see cref="Code"/> is one of <c>TradingErrorCodes</c>.</summary>
+public sealed record TradingOrderRejected : IntegrationEvent
+{
+    public const string EventType = "trading.order.rejected.v1";
+
+    public required string Instrument { get; init; }
+
+    public required string PlayerId { get; init; }
+
+    public required string ClientOrderId { get; init; }
+
+    public required string Code { get; init; }
+
+    public required string Reason { get; init; }
+}
+
+/// <summary>
+/// An order left the book with <see cref="Remaining"/> unfilled: <c>requested</c>, <c>replaced</c>, <c>self_trade</c>,
+/// <c>unfilled</c> (market, IOC or FOK remainder) or <c>expired</c>. What was still held for it is released.
+/// </summary>
+public sealed record TradingOrderCancelled : IntegrationEvent
+{
+    public const string EventType = "trading.order.cancelled.v1";
+
+    public required string Instrument { get; init; }
+
+    public required string OrderId { get; init; }
+
+    public required string PlayerId { get; init; }
+
+    public required long Remaining { get; init; }
+
+    public required string Reason { get; init; }
+}
+
+/// <summary>
+/// Two orders matched at the maker's price. Settlement <see cref="FillId"/> moves the currency and the items; it is
+/// reported by <see cref="TradingSettlementCompleted"/> or <see cref="TradingSettlementCompensated"/>.
+/// </summary>
+public sealed record TradingFill : IntegrationEvent
+{
+    public const string EventType = "trading.fill.v1";
+
+    public required string Instrument { get; init; }
+
+    /// <summary>Also the settlement id.</summary>
+    public required string FillId { get; init; }
+
+    public required string BuyerId { get; init; }
+
+    public required string SellerId { get; init; }
+
+    public required string BuyOrderId { get; init; }
+
+    public required string SellOrderId { get; init; }
+
+    public required OrderSide TakerSide { get; init; }
+
+    public required long Price { get; init; }
+
+    public required long Quantity { get; init; }
+
+    /// <summary>The book's sequence number of this fill (shared with depth changes).</summary>
+    public required long BookSequence { get; init; }
+}
+
+/// <summary>One price level's new total; 0 means the level is gone.</summary>
+public sealed record DepthLevelChange(long BookSequence, OrderSide Side, long Price, long Quantity);
+
+/// <summary>
+/// Level-2 depth increments of one command on one book, in book-sequence order. A consumer that sees
+/// <see cref="FromSequence"/> skip past the last sequence it applied reloads the snapshot. Public market data.
+/// </summary>
+public sealed record TradingBookDelta : IntegrationEvent
+{
+    public const string EventType = "trading.book.delta.v1";
+
+    public required string Instrument { get; init; }
+
+    public required long FromSequence { get; init; }
+
+    public required long ToSequence { get; init; }
+
+    public required IReadOnlyList<DepthLevelChange> Changes { get; init; }
+
+    public bool Equals(TradingBookDelta? other) =>
+        other is not null && base.Equals(other) && Instrument == other.Instrument && FromSequence == other.FromSequence
+        && ToSequence == other.ToSequence && Changes.SequenceEqual(other.Changes);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Instrument, FromSequence, ToSequence, Changes.Count);
+}
+
+/// <summary>A settlement ran every step: each party has what the trade gave them. Stream <c>trading/settlement/{id}</c>.</summary>
+public sealed record TradingSettlementCompleted : IntegrationEvent
+{
+    public const string EventType = "trading.settlement.completed.v1";
+
+    public required string SettlementId { get; init; }
+
+    /// <summary><c>fill</c> (order book) or <c>swap</c> (direct trade).</summary>
+    public required string Kind { get; init; }
+
+    public required IReadOnlyList<string> Parties { get; init; }
+
+    /// <summary>Currency taken as a fee (a sink), in <see cref="FeeCurrency"/>; 0 for swaps.</summary>
+    public required long Fee { get; init; }
+
+    public string? FeeCurrency { get; init; }
+
+    public bool Equals(TradingSettlementCompleted? other) =>
+        other is not null && base.Equals(other) && SettlementId == other.SettlementId && Kind == other.Kind
+        && Parties.SequenceEqual(other.Parties) && Fee == other.Fee && FeeCurrency == other.FeeCurrency;
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), SettlementId, Kind, Fee);
+}
+
+/// <summary>A settlement step failed for good and every step already done was undone.</summary>
+public sealed record TradingSettlementCompensated : IntegrationEvent
+{
+    public const string EventType = "trading.settlement.compensated.v1";
+
+    public required string SettlementId { get; init; }
+
+    public required string Kind { get; init; }
+
+    public required IReadOnlyList<string> Parties { get; init; }
+
+    public required string Reason { get; init; }
+
+    public bool Equals(TradingSettlementCompensated? other) =>
+        other is not null && base.Equals(other) && SettlementId == other.SettlementId && Kind == other.Kind
+        && Parties.SequenceEqual(other.Parties) && Reason == other.Reason;
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), SettlementId, Kind, Reason);
+}
+
+/// <summary>
+/// A direct trade changed state: <c>trading.trade.{proposed|accepted|confirmed|cancelled|expired|completed|failed}.v1</c>,
+/// one shape for all (<see cref="EventTypeOf"/>). Stream <c>trading/trade/{tradeId}</c>.
+/// </summary>
+public sealed record TradingTradeChanged : IntegrationEvent
+{
+    public const string EventTypePrefix = "trading.trade.";
+
+    public static string EventTypeOf(string status) => EventTypePrefix + status + ".v1";
+
+    public required string TradeId { get; init; }
+
+    /// <summary><c>proposed</c>, <c>accepted</c>, <c>confirmed</c>, <c>cancelled</c>, <c>expired</c>, <c>completed</c> or <c>failed</c>.</summary>
+    public required string Status { get; init; }
+
+    public required string ProposerId { get; init; }
+
+    public required string CounterpartyId { get; init; }
+
+    /// <summary>Who caused the change (a party, or <c>system</c> for expiry and settlement).</summary>
+    public required string ActorId { get; init; }
+
+    public string? Reason { get; init; }
+}
