@@ -1,13 +1,4 @@
-using DaprGame.Hosting;
+using DaprGame.Trading;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-
-var app = builder.Build();
-app.MapServiceDefaults();
-app.MapGet("/", () => Results.Ok(new { service = DaprGame.Contracts.AppIds.Trading }));
-
-app.Run();
-
-/// <summary>Entry point, visible to in-process tests.</summary>
-public partial class Program;
+// The table of contents is TradingApp.Build: tests build the same app in-process with their own configuration.
+TradingApp.Build(args).Run();
