@@ -83,6 +83,13 @@ public sealed class Wallet
     public LedgerOutcome Release(string key, string holdId, DateTimeOffset at) =>
         Run(new Command(LedgerEntryKind.Release, key, holdId, null, ""), at, CheckRelease, ApplyRelease);
 
+    /// <summary>
+    /// Part of a hold back to available; the hold stays open for the rest (and closes when emptied). An order book uses
+    /// it when an order ends while settlements of its fills still have to capture their share of the hold.
+    /// </summary>
+    public LedgerOutcome ReleasePart(string key, string holdId, AssetBundle assets, DateTimeOffset at) =>
+        Run(new Command(LedgerEntryKind.Release, key, holdId, assets ?? AssetBundle.Empty, ""), at, CheckCapture, ApplyReleasePart);
+
     /// <summary>The remembered answer for a key, if it is still retained (as first given: not marked replayed).</summary>
     public LedgerOutcome? Recall(string key)
     {
@@ -305,7 +312,7 @@ public sealed class Wallet
         {
             return new(LedgerError.InvalidKey, $"reason is missing, longer than {LedgerIds.MaxReasonLength} characters or has control characters");
         }
-        if (command.Op == LedgerEntryKind.Release)
+        if (command.Op == LedgerEntryKind.Release && command.Assets is null)
         {
             return null;
         }
@@ -588,6 +595,37 @@ public sealed class Wallet
             Write(command, LedgerAsset.Instance(id), 1, -1, 1, 0, hold.HoldId, hold.Reason, at);
         }
         Close(hold, at);
+    }
+
+    private void ApplyReleasePart(Command command, DateTimeOffset at)
+    {
+        var hold = _holds[command.HoldId!];
+        var assets = command.Assets!;
+        foreach (var (code, amount) in AssetBundle.Ordered(assets.Currencies))
+        {
+            Add(hold.Remaining.Currencies, code, -amount);
+            var available = Add(_currencies, code, amount);
+            var held = Add(_heldCurrencies, code, -amount);
+            Write(command, LedgerAsset.Currency(code), amount, -amount, available, held, hold.HoldId, hold.Reason, at);
+        }
+        foreach (var (itemType, count) in AssetBundle.Ordered(assets.Stacks))
+        {
+            Add(hold.Remaining.Stacks, itemType, -count);
+            var available = Add(_stacks, itemType, count);
+            var held = Add(_heldStacks, itemType, -count);
+            Write(command, LedgerAsset.Stack(itemType), count, -count, available, held, hold.HoldId, hold.Reason, at);
+        }
+        foreach (var id in AssetBundle.Sorted(assets.Instances))
+        {
+            hold.Remaining.Instances.Remove(id);
+            _heldInstances.Remove(id);
+            _instances.Add(id);
+            Write(command, LedgerAsset.Instance(id), 1, -1, 1, 0, hold.HoldId, hold.Reason, at);
+        }
+        if (hold.Remaining.IsEmpty)
+        {
+            Close(hold, at);
+        }
     }
 
     private void Close(HoldState hold, DateTimeOffset at)

@@ -58,8 +58,8 @@ public sealed partial class DirectTradeActor(
     {
         if (_trade is not null)
         {
-            return _trade.Proposer == call.PlayerId ? ActorReply<DirectTradeView>.Ok(View())
-                : ActorReply<DirectTradeView>.Fail(TradingErrorCodes.IdempotencyConflict, $"trade {TradeId} exists");
+            return _trade.Proposer == call.PlayerId ? Reply.Ok<DirectTradeView>(View())
+                : Reply.Fail<DirectTradeView>(TradingErrorCodes.IdempotencyConflict, $"trade {TradeId} exists");
         }
         var p = call.Proposal;
         var ttl = p.ExpiresInSeconds is { } seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, 10, 86_400)) : options.TradeTtl;
@@ -71,7 +71,7 @@ public sealed partial class DirectTradeActor(
         }
         catch (ArgumentException invalid)
         {
-            return ActorReply<DirectTradeView>.Fail(TradingErrorCodes.Invalid, invalid.Message);
+            return Reply.Fail<DirectTradeView>(TradingErrorCodes.Invalid, invalid.Message);
         }
         _trade = trade;
         _record = new DirectTradeRecord { Trade = trade.ToState() };
@@ -79,14 +79,14 @@ public sealed partial class DirectTradeActor(
         await SaveAsync();
         await RegisterReminderAsync(ExpiryReminder, null, ttl, TimeSpan.FromMilliseconds(-1));
         await FlushAsync();
-        return ActorReply<DirectTradeView>.Ok(View());
+        return Reply.Ok<DirectTradeView>(View());
     }
 
     public async Task<ActorReply<DirectTradeView>> ActAsync(TradeActionCall call)
     {
         if (_trade is not { } trade || !IsParty(call.PlayerId))
         {
-            return ActorReply<DirectTradeView>.Fail(TradingErrorCodes.NotFound, $"no trade {TradeId} of yours");
+            return Reply.Fail<DirectTradeView>(TradingErrorCodes.NotFound, $"no trade {TradeId} of yours");
         }
         var now = time.GetUtcNow();
         var wasEscrowed = trade.Status == TradeStatus.Escrowed;
@@ -99,11 +99,11 @@ public sealed partial class DirectTradeActor(
         };
         if (result is null)
         {
-            return ActorReply<DirectTradeView>.Fail(TradingErrorCodes.Invalid, "action is accept, confirm or cancel");
+            return Reply.Fail<DirectTradeView>(TradingErrorCodes.Invalid, "action is accept, confirm or cancel");
         }
         if (!result.Ok)
         {
-            return ActorReply<DirectTradeView>.Fail(
+            return Reply.Fail<DirectTradeView>(
                 result.Error == TradeError.Expired ? TradingErrorCodes.Expired : TradingErrorCodes.WrongState, result.Message ?? result.Error.ToString());
         }
         Emit(call.Action switch { "accept" => "accepted", "confirm" => "confirmed", _ => "cancelled" }, call.PlayerId, null);
@@ -114,13 +114,13 @@ public sealed partial class DirectTradeActor(
         }
         await FlushAsync();
         await ContinueAsync();
-        return ActorReply<DirectTradeView>.Ok(View());
+        return Reply.Ok<DirectTradeView>(View());
     }
 
     public Task<ActorReply<DirectTradeView>> ViewAsync(PlayerCall call) =>
         Task.FromResult(_trade is not null && IsParty(call.PlayerId)
-            ? ActorReply<DirectTradeView>.Ok(View())
-            : ActorReply<DirectTradeView>.Fail(TradingErrorCodes.NotFound, $"no trade {TradeId} of yours"));
+            ? Reply.Ok<DirectTradeView>(View())
+            : Reply.Fail<DirectTradeView>(TradingErrorCodes.NotFound, $"no trade {TradeId} of yours"));
 
     public async Task SettlementFinishedAsync(SettlementFinished finished)
     {

@@ -67,11 +67,11 @@ public sealed partial class OrderBookActor(
         var o = call.Order;
         if (_instrument is not { } instrument)
         {
-            return ActorReply<OrderView>.Fail(TradingErrorCodes.UnknownInstrument, $"no instrument {InstrumentId}");
+            return Reply.Fail<OrderView>(TradingErrorCodes.UnknownInstrument, $"no instrument {InstrumentId}");
         }
         if (Validate(o) is { } invalid)
         {
-            return ActorReply<OrderView>.Fail(TradingErrorCodes.Invalid, invalid);
+            return Reply.Fail<OrderView>(TradingErrorCodes.Invalid, invalid);
         }
         var clientKey = call.PlayerId + "/" + o.ClientOrderId;
         if (_state.ClientOrders.TryGetValue(clientKey, out var existingId) && _state.Orders.TryGetValue(existingId, out var existing))
@@ -129,17 +129,17 @@ public sealed partial class OrderBookActor(
     {
         if (Owned(call.PlayerId, call.OrderId) is not { } record)
         {
-            return ActorReply<OrderView>.Fail(TradingErrorCodes.NotFound, $"no order {call.OrderId} of yours on {InstrumentId}");
+            return Reply.Fail<OrderView>(TradingErrorCodes.NotFound, $"no order {call.OrderId} of yours on {InstrumentId}");
         }
         if (!record.IsOpen)
         {
-            return ActorReply<OrderView>.Fail(TradingErrorCodes.WrongState, $"order {call.OrderId} is {record.Status}");
+            return Reply.Fail<OrderView>(TradingErrorCodes.WrongState, $"order {call.OrderId} is {record.Status}");
         }
         var collector = new Collector();
         var reject = _book.Cancel(record.Number, ref collector);
         if (reject != RejectReason.None)
         {
-            return ActorReply<OrderView>.Fail(TradingErrorCodes.WrongState, $"order {call.OrderId} is no longer on the book");
+            return Reply.Fail<OrderView>(TradingErrorCodes.WrongState, $"order {call.OrderId} is no longer on the book");
         }
         Apply(collector, _instrument!);
         await SaveAndFlushAsync();
@@ -150,22 +150,22 @@ public sealed partial class OrderBookActor(
     {
         if (Owned(call.PlayerId, call.OrderId) is not { } record)
         {
-            return ActorReply<OrderView>.Fail(TradingErrorCodes.NotFound, $"no order {call.OrderId} of yours on {InstrumentId}");
+            return Reply.Fail<OrderView>(TradingErrorCodes.NotFound, $"no order {call.OrderId} of yours on {InstrumentId}");
         }
         if (!record.IsOpen)
         {
-            return ActorReply<OrderView>.Fail(TradingErrorCodes.WrongState, $"order {call.OrderId} is {record.Status}");
+            return Reply.Fail<OrderView>(TradingErrorCodes.WrongState, $"order {call.OrderId} is {record.Status}");
         }
         if (call.Price < 1 || call.Price > options.MaxPrice || call.Quantity < 1 || call.Quantity > options.MaxQuantity)
         {
-            return ActorReply<OrderView>.Fail(TradingErrorCodes.Invalid, $"price is 1-{options.MaxPrice}, quantity 1-{options.MaxQuantity}");
+            return Reply.Fail<OrderView>(TradingErrorCodes.Invalid, $"price is 1-{options.MaxPrice}, quantity 1-{options.MaxQuantity}");
         }
         // A replacement must fit in what the order's hold still has free; more needs a new order (and a new hold).
         var need = record.Side == OrderSide.Buy ? (Int128)call.Price * call.Quantity : call.Quantity;
         var free = record.Held - record.Committed;
         if (need > free)
         {
-            return ActorReply<OrderView>.Fail(
+            return Reply.Fail<OrderView>(
                 record.Side == OrderSide.Buy ? TradingErrorCodes.InsufficientFunds : TradingErrorCodes.InsufficientItems,
                 $"the replacement needs {need} held, the order has {free}: cancel it and place a new order");
         }
@@ -174,7 +174,7 @@ public sealed partial class OrderBookActor(
         if (reject != RejectReason.None)
         {
             var (code, message) = RejectCode(reject);
-            return ActorReply<OrderView>.Fail(code, message);
+            return Reply.Fail<OrderView>(code, message);
         }
         record.Price = call.Price;
         record.Quantity = record.Filled + call.Quantity;
@@ -204,10 +204,10 @@ public sealed partial class OrderBookActor(
         CandleInterval? interval = call.Interval switch { "1m" => CandleInterval.Minute, "1h" => CandleInterval.Hour, "1d" => CandleInterval.Day, _ => null };
         if (interval is not { } i)
         {
-            return Task.FromResult(ActorReply<List<CandleView>>.Fail(TradingErrorCodes.Invalid, "interval is 1m, 1h or 1d"));
+            return Task.FromResult(Reply.Fail<List<CandleView>>(TradingErrorCodes.Invalid, "interval is 1m, 1h or 1d"));
         }
         var candles = _candles.Query(i, DateTimeOffset.MinValue, DateTimeOffset.MaxValue);
-        return Task.FromResult(ActorReply<List<CandleView>>.Ok([.. candles.TakeLast(Math.Clamp(call.Limit, 1, 1000))
+        return Task.FromResult(Reply.Ok<List<CandleView>>([.. candles.TakeLast(Math.Clamp(call.Limit, 1, 1000))
             .Select(c => new CandleView(c.OpenTime, c.Open, c.High, c.Low, c.Close, c.Volume))]));
     }
 
@@ -381,8 +381,8 @@ public sealed partial class OrderBookActor(
     private void Emit(IntegrationEvent evt) => _state.Outbox.Add(new OutboxItem(StoredEvent.Of(evt), null, null));
 
     private ActorReply<OrderView> Answer(OrderRecord r) => r.Status == "rejected"
-        ? ActorReply<OrderView>.Fail(r.RejectCode ?? TradingErrorCodes.Invalid, r.Reason ?? "rejected")
-        : ActorReply<OrderView>.Ok(r.View(InstrumentId));
+        ? Reply.Fail<OrderView>(r.RejectCode ?? TradingErrorCodes.Invalid, r.Reason ?? "rejected")
+        : Reply.Ok<OrderView>(r.View(InstrumentId));
 
     private async Task SaveAndFlushAsync()
     {

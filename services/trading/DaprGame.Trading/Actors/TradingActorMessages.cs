@@ -12,11 +12,14 @@ public sealed record TradingError(string Code, string Message);
 /// An actor's answer: the value, or the error that refused the command. Refusals travel as data, not exceptions, so
 /// the HTTP edge maps them once and the actor runtime never treats a refusal as a failed call.
 /// </summary>
-public sealed record ActorReply<T>(T? Value, TradingError? Error)
-{
-    public static ActorReply<T> Ok(T value) => new(value, null);
+public sealed record ActorReply<T>(T? Value, TradingError? Error);
 
-    public static ActorReply<T> Fail(string code, string message) => new(default, new TradingError(code, message));
+/// <summary>Builds <see cref="ActorReply{T}"/> values.</summary>
+public static class Reply
+{
+    public static ActorReply<T> Ok<T>(T value) => new(value, null);
+
+    public static ActorReply<T> Fail<T>(string code, string message) => new(default, new TradingError(code, message));
 }
 
 public sealed record EntriesCall(long After, int Limit);

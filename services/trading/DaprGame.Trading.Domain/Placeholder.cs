@@ -1,1 +1,0 @@
-namespace DaprGame.Trading.Domain;
