@@ -80,7 +80,8 @@ public sealed class OrderFlowTests
             new PlaceOrder(TradingRig.Instrument, "x3", OrderSide.Buy, OrderKind.Limit, 10, 0),
             new PlaceOrder(TradingRig.Instrument, "x4", OrderSide.Buy, OrderKind.Limit, 10, -1),
             new PlaceOrder(TradingRig.Instrument, "x5", OrderSide.Buy, OrderKind.Limit, long.MaxValue, 2),
-            new PlaceOrder(TradingRig.Instrument, "x6", OrderSide.Buy, OrderKind.Limit, 1_000_000_000, 1_000_000),
+            new PlaceOrder(TradingRig.Instrument, "x6", OrderSide.Buy, OrderKind.Limit, 1_000_000_001, 1),
+            new PlaceOrder(TradingRig.Instrument, "x8", OrderSide.Buy, OrderKind.Limit, 10, 1_000_001),
             new PlaceOrder(TradingRig.Instrument, "", OrderSide.Buy, OrderKind.Limit, 10, 1),
         };
         foreach (var order in bad)
