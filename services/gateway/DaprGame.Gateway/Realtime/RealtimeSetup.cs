@@ -22,6 +22,7 @@ public static class RealtimeSetup
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SessionRevocationHub>();
         services.TryAddSingleton<IChatClient, DaprChatClient>();
+        services.TryAddSingleton<Endpoints.TradingInvoker>();
         services.TryAddSingleton<GatewayRealtimeLog>();
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton<RateLimiter>();
@@ -70,6 +71,7 @@ public static class RealtimeSetup
             .ExcludeFromDescription();
 
         app.MapChatApi();
+        app.MapTradingApi();
         app.MapOpenApi();
         return app;
     }

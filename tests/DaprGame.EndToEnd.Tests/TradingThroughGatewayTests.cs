@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DaprGame.Contracts;
+using DaprGame.Contracts.Trading;
+using DaprGame.Hosting;
+using DaprGame.Testing;
+
+namespace DaprGame.EndToEnd.Tests;
+
+/// <summary>
+/// Trading as players reach it: through the gateway (<c>/v1/trading/…</c>, the player and roles taken from the access
+/// token), to two trading replicas that share the actors, on the local profile.
+/// </summary>
+public sealed class TradingThroughGatewayTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task Players_trade_through_the_gateway_and_cannot_speak_for_each_other()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var cluster = await LocalCluster.StartAsync(ClusterProfile.Local,
+        [
+            new ClusterApp(AppIds.Trading, (args, configure) => DaprGame.Trading.TradingApp.Build(args, configure), 2, b => b.Configuration["Trading:SettlementRetry"] = "00:00:01"),
+            new ClusterApp(AppIds.Gateway, (args, configure) => DaprGame.Gateway.GatewayApp.Build(args, configure), 1, b =>
+            {
+                b.Configuration["Auth:Pbkdf2Iterations"] = "1000";
+                b.Configuration["Auth:Admins"] = "banker";
+            }),
+        ]);
+        using var http = new HttpClient { BaseAddress = cluster.Node(AppIds.Gateway).AppAddress };
+
+        var banker = await TokenAsync(http, "/v1/auth/register", new { username = "banker", password = "correct horse battery" }, ct);
+        var (seller, sellerId) = await GuestAsync(http, "seller-device-01", ct);
+        var (buyer, buyerId) = await GuestAsync(http, "buyer-device-01", ct);
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, banker, HttpMethod.Post, $"/v1/trading/admin/wallets/{sellerId}/mint", new AdminAdjustment("seed-s", new Assets { Stacks = { ["iron-sword"] = 3 } }, "seed"), ct)).Status);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, banker, HttpMethod.Post, $"/v1/trading/admin/wallets/{buyerId}/mint", new AdminAdjustment("seed-b", new Assets { Currencies = { ["GOLD"] = 1_000 } }, "seed"), ct)).Status);
+        // A player is not an admin, whatever headers the client sends: the gateway sets them from the token.
+        var (status, body) = await SendAsync(http, buyer, HttpMethod.Post, $"/v1/trading/admin/wallets/{buyerId}/mint", new AdminAdjustment("self", new Assets { Currencies = { ["GOLD"] = 1 } }, "x"), ct,
+            extra: r => { r.Headers.Add(TradingHeaders.Roles, "admin"); r.Headers.Add(TradingHeaders.PlayerId, "someone-else"); });
+        Assert.Equal(HttpStatusCode.Forbidden, status);
+        Assert.Equal(TradingErrorCodes.Forbidden, body.GetProperty("code").GetString());
+
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, seller, HttpMethod.Post, "/v1/trading/orders", new PlaceOrder("iron-sword-GOLD", "s1", OrderSide.Sell, OrderKind.Limit, 200, 3), ct)).Status);
+        var (placed, order) = await SendAsync(http, buyer, HttpMethod.Post, "/v1/trading/orders", new PlaceOrder("iron-sword-GOLD", "b1", OrderSide.Buy, OrderKind.Limit, 200, 2), ct);
+        Assert.Equal(HttpStatusCode.OK, placed);
+        var fillId = order.GetProperty("fillIds")[0].GetString()!;
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(Wait);
+        while (true)
+        {
+            // Each poll is a real request; the settlement runs on its own reminder.
+            var (_, settlement) = await SendAsync(http, seller, HttpMethod.Get, $"/v1/trading/settlements/{fillId}", null, deadline.Token);
+            if (settlement.GetProperty("status").GetString() == "settled")
+            {
+                break;
+            }
+            await Task.Yield();
+        }
+        var (_, buyerWallet) = await SendAsync(http, buyer, HttpMethod.Get, "/v1/trading/wallet", null, ct);
+        var (_, sellerWallet) = await SendAsync(http, seller, HttpMethod.Get, "/v1/trading/wallet", null, ct);
+        Assert.Equal(600, buyerWallet.GetProperty("currencies")[0].GetProperty("available").GetInt64());
+        Assert.Equal(2, buyerWallet.GetProperty("stacks")[0].GetProperty("available").GetInt64());
+        Assert.Equal(396, sellerWallet.GetProperty("currencies")[0].GetProperty("available").GetInt64());   // 400 − 1 % fee
+        // The buyer cannot cancel the seller's order, nor read the seller's wallet: everything is scoped to the token.
+        var (cancel, _) = await SendAsync(http, buyer, HttpMethod.Delete, $"/v1/trading/books/iron-sword-GOLD/orders/1", null, ct);
+        Assert.Equal(HttpStatusCode.NotFound, cancel);
+        var (anonymous, _) = await SendAsync(http, null, HttpMethod.Get, "/v1/trading/wallet", null, ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous);
+    }
+
+    private static async Task<(string Token, string PlayerId)> GuestAsync(HttpClient http, string device, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync("/v1/auth/guest", new { deviceId = device }, ct);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+        return (body.GetProperty("accessToken").GetString()!, body.GetProperty("playerId").GetString()!);
+    }
+
+    private static async Task<string> TokenAsync(HttpClient http, string route, object request, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync(route, request, ct);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("accessToken").GetString()!;
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpClient http, string? token, HttpMethod method, string route, object? body, CancellationToken ct,
+        Action<HttpRequestMessage>? extra = null)
+    {
+        using var request = new HttpRequestMessage(method, route);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: ServiceDefaults.JsonOptions);
+        }
+        extra?.Invoke(request);
+        using var response = await http.SendAsync(request, ct);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+}
