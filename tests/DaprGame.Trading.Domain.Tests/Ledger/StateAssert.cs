@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Collections.Concurrent;
 using System.Reflection;
 
 namespace DaprGame.Trading.Domain.Tests.Ledger;
@@ -9,6 +10,8 @@ namespace DaprGame.Trading.Domain.Tests.Ledger;
 /// </summary>
 internal static class StateAssert
 {
+    private static readonly ConcurrentDictionary<Type, PropertyInfo[]> Properties = new();
+
     public static void Equal(object? expected, object? actual)
     {
         var difference = Diff(expected, actual, "state");
@@ -68,7 +71,7 @@ internal static class StateAssert
             }
             return null;
         }
-        foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0))
+        foreach (var property in Properties.GetOrAdd(type, t => [.. t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.GetIndexParameters().Length == 0)]))
         {
             if (Diff(property.GetValue(a), property.GetValue(b), $"{path}.{property.Name}") is { } d)
             {

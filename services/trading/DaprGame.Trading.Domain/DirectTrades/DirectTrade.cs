@@ -1,256 +1,289 @@
 using DaprGame.Trading.Domain.Ledger;
+using DaprGame.Trading.Domain.Settlement;
 
 namespace DaprGame.Trading.Domain.DirectTrades;
 
-public enum TradeStatus
-{
-    Proposed,
-    Accepted,
-    Escrowed,
-    Settling,
-    Completed,
-    Cancelled,
-    Expired,
-    Failed,
-}
-
-public enum TradeError
-{
-    None,
-    NotAParty,
-    NotCounterparty,
-    WrongState,
-    Expired,
-    AlreadyConfirmed,
-}
-
-/// <summary>The answer to a player's action on a trade.</summary>
-public sealed record TradeResult(TradeError Error, string? Message)
-{
-    public static TradeResult Success { get; } = new(TradeError.None, null);
-
-    public bool Ok => Error == TradeError.None;
-}
-
-/// <summary>A direct trade as stored.</summary>
-public sealed class DirectTradeState
-{
-    public string TradeId { get; set; } = "";
-
-    public string Proposer { get; set; } = "";
-
-    public string Counterparty { get; set; } = "";
-
-    public AssetBundle ProposerGives { get; set; } = new();
-
-    public AssetBundle CounterpartyGives { get; set; } = new();
-
-    public TradeStatus Status { get; set; }
-
-    public bool ProposerConfirmed { get; set; }
-
-    public bool CounterpartyConfirmed { get; set; }
-
-    public DateTimeOffset CreatedAt { get; set; }
-
-    public DateTimeOffset ExpiresAt { get; set; }
-
-    public string? SettlementId { get; set; }
-
-    public string? Reason { get; set; }
-}
-
 /// <summary>
-/// A trade between two players: the proposer offers a bundle for a bundle; the counterparty accepts; both confirm
-/// (each once, after acceptance); then both sides are held (escrow) and a swap settlement moves them. Either party may
-/// cancel and the deadline expires the trade until the settlement starts; after that only the settlement ends it.
+/// A trade between two players, outside the order book: the proposer offers a bundle for a bundle; the counterparty
+/// accepts; each confirms once; the host holds both sides (<see cref="HoldIdFor"/>), says so with <see cref="Escrowed"/>,
+/// runs the swap saga (<see cref="ToSwapTerms"/>, <see cref="SettlementStarted"/>) and reports the end with
+/// <see cref="Finished"/>. Either party may cancel before settling starts; past the deadline the trade expires
+/// (<see cref="Expire"/>), unless it is settling already.
+/// <para>The domain decides, the host acts: player commands return a <see cref="TradeResult"/> (a refusal changes
+/// nothing); the host's own steps (<see cref="Escrowed"/>, <see cref="SettlementStarted"/>, <see cref="Finished"/>)
+/// throw <see cref="InvalidOperationException"/> when called out of order, and accept being repeated. Once a trade is
+/// over (completed, cancelled, expired, failed), the host releases both hold ids; releasing one never placed is a
+/// harmless <see cref="LedgerError.UnknownHold"/>, and after a completed swap what is left of a hold is returned.</para>
 /// </summary>
 public sealed class DirectTrade
 {
-    private readonly DirectTradeState _s;
+    /// <summary>The longest a trade offer may stay open.</summary>
+    public static readonly TimeSpan MaxTtl = TimeSpan.FromDays(30);
 
-    private DirectTrade(DirectTradeState state) => _s = state;
+    private readonly DirectTradeState _state;
 
-    public string TradeId => _s.TradeId;
+    private DirectTrade(DirectTradeState state) => _state = state;
 
-    public string Proposer => _s.Proposer;
+    public string TradeId => _state.TradeId;
 
-    public string Counterparty => _s.Counterparty;
+    public string Proposer => _state.Proposer;
 
-    public AssetBundle ProposerGives => _s.ProposerGives;
+    public string Counterparty => _state.Counterparty;
 
-    public AssetBundle CounterpartyGives => _s.CounterpartyGives;
+    public TradeStatus Status => _state.Status;
 
-    public TradeStatus Status => _s.Status;
+    public DateTimeOffset ExpiresAt => _state.ExpiresAt;
 
-    public string? SettlementId => _s.SettlementId;
+    public string? SettlementId => _state.SettlementId;
 
-    public DateTimeOffset ExpiresAt => _s.ExpiresAt;
+    public string? FailureReason => _state.FailureReason;
 
-    /// <summary>Accepted, and both parties confirmed: the holds can be taken.</summary>
-    public bool ReadyToEscrow => _s.Status == TradeStatus.Accepted && _s.ProposerConfirmed && _s.CounterpartyConfirmed;
+    /// <summary>Accepted, and confirmed by both: the host may hold both sides now.</summary>
+    public bool ReadyToEscrow => _state.Status == TradeStatus.Accepted && _state.ProposerConfirmed && _state.CounterpartyConfirmed;
 
-    /// <exception cref="ArgumentException">Not two different players, nothing offered either way, or an invalid bundle.</exception>
+    /// <summary>True when the trade is over.</summary>
+    public bool IsFinished => _state.Status is TradeStatus.Completed or TradeStatus.Cancelled or TradeStatus.Expired or TradeStatus.Failed;
+
+    /// <summary>A new offer. Throws <see cref="ArgumentException"/> when <see cref="TryPropose"/> would refuse it.</summary>
     public static DirectTrade Propose(string tradeId, string proposer, string counterparty, AssetBundle proposerGives, AssetBundle counterpartyGives, DateTimeOffset at, TimeSpan ttl)
     {
-        ArgumentException.ThrowIfNullOrEmpty(tradeId);
-        ArgumentException.ThrowIfNullOrEmpty(proposer);
-        ArgumentException.ThrowIfNullOrEmpty(counterparty);
-        if (proposer == counterparty)
-        {
-            throw new ArgumentException("a trade needs two different players");
-        }
-        if (proposerGives.IsEmpty && counterpartyGives.IsEmpty)
-        {
-            throw new ArgumentException("a trade moves something at least one way");
-        }
-        foreach (var bundle in new[] { proposerGives, counterpartyGives })
-        {
-            if (!bundle.IsEmpty && bundle.Validate() is { Error: not LedgerError.None } invalid)
-            {
-                throw new ArgumentException($"invalid bundle: {invalid.Message}");
-            }
-        }
-        if (ttl <= TimeSpan.Zero)
-        {
-            throw new ArgumentException("a trade's lifetime is positive", nameof(ttl));
-        }
-        return new DirectTrade(new DirectTradeState
-        {
-            TradeId = tradeId, Proposer = proposer, Counterparty = counterparty, ProposerGives = proposerGives.Copy(), CounterpartyGives = counterpartyGives.Copy(),
-            Status = TradeStatus.Proposed, CreatedAt = at, ExpiresAt = at + ttl,
-        });
+        var result = TryPropose(tradeId, proposer, counterparty, proposerGives, counterpartyGives, at, ttl, out var trade);
+        return result.Ok ? trade! : throw new ArgumentException(result.Message);
     }
 
-    public static DirectTrade FromState(DirectTradeState state) => new(Copy(state));
-
-    public DirectTradeState ToState() => Copy(_s);
-
-    public TradeResult Accept(string playerId, DateTimeOffset at)
+    /// <summary>
+    /// A new offer, or <see cref="TradeError.Invalid"/>: trade id 1–48 of <c>[A-Za-z0-9_.-]</c>, two different
+    /// well-formed players, valid bundles (see <see cref="AssetBundle.Validate"/>) of which at least one is not empty,
+    /// and 0 &lt; <paramref name="ttl"/> ≤ <see cref="MaxTtl"/>.
+    /// </summary>
+    public static TradeResult TryPropose(string tradeId, string proposer, string counterparty, AssetBundle proposerGives, AssetBundle counterpartyGives, DateTimeOffset at, TimeSpan ttl, out DirectTrade? trade)
     {
-        if (Refusal(playerId, at) is { } refused)
+        trade = null;
+        var problem =
+            !IsValidTradeId(tradeId) ? $"trade id '{tradeId}' is not 1–48 of [A-Za-z0-9_.-]"
+            : !LedgerIds.IsValidPlayerId(proposer) ? $"player id '{proposer}' is not 1–64 of [A-Za-z0-9_.-]"
+            : !LedgerIds.IsValidPlayerId(counterparty) ? $"player id '{counterparty}' is not 1–64 of [A-Za-z0-9_.-]"
+            : proposer == counterparty ? "a trade needs two different players"
+            : proposerGives is null || counterpartyGives is null ? "both sides are needed (one may be empty)"
+            : proposerGives.Validate().Message is { } p ? $"proposer's side: {p}"
+            : counterpartyGives.Validate().Message is { } c ? $"counterparty's side: {c}"
+            : proposerGives.IsEmpty && counterpartyGives.IsEmpty ? "both sides are empty"
+            : ttl <= TimeSpan.Zero || ttl > MaxTtl ? $"time to live must be more than 0 and at most {MaxTtl.TotalDays} days"
+            : null;
+        if (problem is not null)
         {
-            return refused;
+            return Refused(TradeError.Invalid, problem);
         }
-        if (playerId != _s.Counterparty)
+        trade = new DirectTrade(new DirectTradeState
         {
-            return new(TradeError.NotCounterparty, "only the counterparty accepts a trade");
-        }
-        if (_s.Status != TradeStatus.Proposed)
-        {
-            return new(TradeError.WrongState, $"the trade is {_s.Status}, not proposed");
-        }
-        _s.Status = TradeStatus.Accepted;
+            TradeId = tradeId,
+            Proposer = proposer,
+            Counterparty = counterparty,
+            ProposerGives = proposerGives!.Copy(),
+            CounterpartyGives = counterpartyGives!.Copy(),
+            Status = TradeStatus.Proposed,
+            ProposedAt = at,
+            ExpiresAt = at + ttl,
+        });
         return TradeResult.Success;
     }
 
+    /// <summary>Trade ids: 1–48 of <c>[A-Za-z0-9_.-]</c>, so that hold ids <c>trade:{id}:{player}</c> stay valid keys.</summary>
+    public static bool IsValidTradeId(string? tradeId) =>
+        tradeId is { Length: >= 1 and <= 48 } && tradeId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-');
+
+    // ---------------------------------------------------------------- player commands
+
+    /// <summary>The counterparty takes the offer: only while proposed and before the deadline.</summary>
+    public TradeResult Accept(string playerId, DateTimeOffset at)
+    {
+        if (PartyCheck(playerId) is { } notAParty)
+        {
+            return notAParty;
+        }
+        if (playerId != _state.Counterparty)
+        {
+            return Refused(TradeError.NotCounterparty, "only the counterparty can accept");
+        }
+        if (_state.Status != TradeStatus.Proposed)
+        {
+            return Refused(TradeError.WrongState, $"the trade is {_state.Status}, not Proposed");
+        }
+        if (at >= _state.ExpiresAt)
+        {
+            return Refused(TradeError.Expired, $"the offer expired at {_state.ExpiresAt:O}");
+        }
+        _state.Status = TradeStatus.Accepted;
+        _state.AcceptedAt = at;
+        return TradeResult.Success;
+    }
+
+    /// <summary>Each party confirms once, after acceptance and before the deadline; both confirmed → <see cref="ReadyToEscrow"/>.</summary>
     public TradeResult Confirm(string playerId, DateTimeOffset at)
     {
-        if (Refusal(playerId, at) is { } refused)
+        if (PartyCheck(playerId) is { } notAParty)
         {
-            return refused;
+            return notAParty;
         }
-        if (_s.Status != TradeStatus.Accepted)
+        var isProposer = playerId == _state.Proposer;
+        if (isProposer ? _state.ProposerConfirmed : _state.CounterpartyConfirmed)
         {
-            return new(TradeError.WrongState, $"the trade is {_s.Status}; confirm after it is accepted");
+            return Refused(TradeError.AlreadyConfirmed, $"{playerId} confirmed already");
         }
-        var mine = playerId == _s.Proposer ? _s.ProposerConfirmed : _s.CounterpartyConfirmed;
-        if (mine)
+        if (_state.Status != TradeStatus.Accepted)
         {
-            return new(TradeError.AlreadyConfirmed, "you already confirmed");
+            return Refused(TradeError.WrongState, $"the trade is {_state.Status}, not Accepted");
         }
-        if (playerId == _s.Proposer)
+        if (at >= _state.ExpiresAt)
         {
-            _s.ProposerConfirmed = true;
+            return Refused(TradeError.Expired, $"the trade expired at {_state.ExpiresAt:O}");
+        }
+        if (isProposer)
+        {
+            _state.ProposerConfirmed = true;
         }
         else
         {
-            _s.CounterpartyConfirmed = true;
+            _state.CounterpartyConfirmed = true;
         }
         return TradeResult.Success;
     }
 
+    /// <summary>Either party calls the trade off, any time before settling starts (held sides are then released by the host).</summary>
     public TradeResult Cancel(string playerId, DateTimeOffset at)
     {
-        if (!IsParty(playerId))
+        if (PartyCheck(playerId) is { } notAParty)
         {
-            return new(TradeError.NotAParty, "not your trade");
+            return notAParty;
         }
-        if (_s.Status is not (TradeStatus.Proposed or TradeStatus.Accepted or TradeStatus.Escrowed))
+        if (_state.Status is not (TradeStatus.Proposed or TradeStatus.Accepted or TradeStatus.Escrowed))
         {
-            return new(TradeError.WrongState, $"the trade is {_s.Status}; it can no longer be cancelled");
+            return Refused(TradeError.WrongState, $"the trade is {_state.Status}: it can no longer be cancelled");
         }
-        _s.Status = TradeStatus.Cancelled;
-        _s.Reason = "cancelled by " + playerId;
+        _state.Status = TradeStatus.Cancelled;
+        _state.CancelledBy = playerId;
+        _state.EndedAt = at;
         return TradeResult.Success;
     }
 
-    /// <summary>Past the deadline and not yet settling → Expired (true). Otherwise nothing changes (false).</summary>
+    /// <summary>Past the deadline and not settling yet → <see cref="TradeStatus.Expired"/> (true); otherwise nothing changes (false).</summary>
     public bool Expire(DateTimeOffset at)
     {
-        if (at < _s.ExpiresAt || _s.Status is not (TradeStatus.Proposed or TradeStatus.Accepted or TradeStatus.Escrowed))
+        if (at < _state.ExpiresAt || _state.Status is not (TradeStatus.Proposed or TradeStatus.Accepted or TradeStatus.Escrowed))
         {
             return false;
         }
-        _s.Status = TradeStatus.Expired;
-        _s.Reason = "expired";
+        _state.Status = TradeStatus.Expired;
+        _state.EndedAt = at;
         return true;
     }
 
-    public void Escrowed() => Move(TradeStatus.Accepted, TradeStatus.Escrowed);
+    // ---------------------------------------------------------------- host steps
 
+    /// <summary>The host placed both holds. Allowed when <see cref="ReadyToEscrow"/>; repeating it is a no-op.</summary>
+    public void Escrowed()
+    {
+        if (_state.Status == TradeStatus.Escrowed)
+        {
+            return;
+        }
+        HostStep(ReadyToEscrow, "escrow", "accepted and confirmed by both");
+        _state.Status = TradeStatus.Escrowed;
+    }
+
+    /// <summary>The host started settlement <paramref name="settlementId"/>. Allowed when escrowed; repeating it with the same id is a no-op.</summary>
     public void SettlementStarted(string settlementId)
     {
-        Move(TradeStatus.Escrowed, TradeStatus.Settling);
-        _s.SettlementId = settlementId;
+        if (_state.Status == TradeStatus.Settling && _state.SettlementId == settlementId)
+        {
+            return;
+        }
+        HostStep(_state.Status == TradeStatus.Escrowed && !string.IsNullOrEmpty(settlementId), "start settling", "escrowed");
+        _state.Status = TradeStatus.Settling;
+        _state.SettlementId = settlementId;
     }
 
-    /// <summary>The end: settled → Completed; otherwise Failed with <paramref name="reason"/> (from Settling, or from Accepted when escrow was refused).</summary>
+    /// <summary>
+    /// The end: settled → <see cref="TradeStatus.Completed"/> (only from settling); not settled →
+    /// <see cref="TradeStatus.Failed"/> (from settling, or from accepted/escrowed when escrow could not be placed).
+    /// Repeating the same end is a no-op.
+    /// </summary>
     public void Finished(bool settled, string? reason)
     {
-        if (_s.Status is not (TradeStatus.Settling or TradeStatus.Accepted))
+        if ((settled && _state.Status == TradeStatus.Completed) || (!settled && _state.Status == TradeStatus.Failed))
         {
-            throw new InvalidOperationException($"trade {TradeId} is {_s.Status}; it cannot finish");
+            return;
         }
-        if (settled && _s.Status != TradeStatus.Settling)
-        {
-            throw new InvalidOperationException($"trade {TradeId} never settled");
-        }
-        _s.Status = settled ? TradeStatus.Completed : TradeStatus.Failed;
-        _s.Reason = reason;
+        var allowed = settled
+            ? _state.Status == TradeStatus.Settling
+            : _state.Status is TradeStatus.Accepted or TradeStatus.Escrowed or TradeStatus.Settling;
+        HostStep(allowed, settled ? "complete" : "fail", settled ? "settling" : "accepted, escrowed or settling");
+        _state.Status = settled ? TradeStatus.Completed : TradeStatus.Failed;
+        _state.FailureReason = settled ? null : reason ?? "settlement failed";
     }
 
-    /// <summary>The hold id of a party's side: <c>trade:{id}:{player}</c>.</summary>
-    public string HoldIdFor(string playerId) => $"trade:{TradeId}:{playerId}";
+    // ---------------------------------------------------------------- what the host needs
 
-    private bool IsParty(string playerId) => playerId == _s.Proposer || playerId == _s.Counterparty;
+    /// <summary>The hold id of a party's side: <c>trade:{id}:{player}</c>, the same on every call.</summary>
+    public string HoldIdFor(string playerId) => IsParty(playerId)
+        ? $"trade:{_state.TradeId}:{playerId}"
+        : throw new ArgumentException($"{playerId} is not a party to trade {_state.TradeId}", nameof(playerId));
 
-    private TradeResult? Refusal(string playerId, DateTimeOffset at)
+    /// <summary>What a party gives (a copy), to hold before escrow.</summary>
+    public AssetBundle Gives(string playerId) =>
+        playerId == _state.Proposer ? _state.ProposerGives.Copy()
+        : playerId == _state.Counterparty ? _state.CounterpartyGives.Copy()
+        : throw new ArgumentException($"{playerId} is not a party to trade {_state.TradeId}", nameof(playerId));
+
+    /// <summary>The swap to settle: the proposer is A, the counterparty B.</summary>
+    public SwapTerms ToSwapTerms() => new(
+        _state.Proposer, HoldIdFor(_state.Proposer), _state.ProposerGives.Copy(),
+        _state.Counterparty, HoldIdFor(_state.Counterparty), _state.CounterpartyGives.Copy());
+
+    // ---------------------------------------------------------------- state
+
+    public static DirectTrade FromState(DirectTradeState s)
     {
-        if (!IsParty(playerId))
+        if (!IsValidTradeId(s.TradeId) || !LedgerIds.IsValidPlayerId(s.Proposer) || !LedgerIds.IsValidPlayerId(s.Counterparty) || s.Proposer == s.Counterparty)
         {
-            return new(TradeError.NotAParty, "not your trade");
+            throw new ArgumentException($"trade state is not valid: trade {s.TradeId} between {s.Proposer} and {s.Counterparty}");
         }
-        if (at >= _s.ExpiresAt && _s.Status is TradeStatus.Proposed or TradeStatus.Accepted)
-        {
-            return new(TradeError.Expired, "the trade has expired");
-        }
-        return null;
+        return new DirectTrade(Copy(s));
     }
 
-    private void Move(TradeStatus from, TradeStatus to)
-    {
-        if (_s.Status != from)
-        {
-            throw new InvalidOperationException($"trade {TradeId} is {_s.Status}, not {from}");
-        }
-        _s.Status = to;
-    }
+    public DirectTradeState ToState() => Copy(_state);
 
     private static DirectTradeState Copy(DirectTradeState s) => new()
     {
-        TradeId = s.TradeId, Proposer = s.Proposer, Counterparty = s.Counterparty, ProposerGives = s.ProposerGives.Copy(), CounterpartyGives = s.CounterpartyGives.Copy(),
-        Status = s.Status, ProposerConfirmed = s.ProposerConfirmed, CounterpartyConfirmed = s.CounterpartyConfirmed, CreatedAt = s.CreatedAt,
-        ExpiresAt = s.ExpiresAt, SettlementId = s.SettlementId, Reason = s.Reason,
+        TradeId = s.TradeId,
+        Proposer = s.Proposer,
+        Counterparty = s.Counterparty,
+        ProposerGives = s.ProposerGives.Copy(),
+        CounterpartyGives = s.CounterpartyGives.Copy(),
+        Status = s.Status,
+        ProposedAt = s.ProposedAt,
+        ExpiresAt = s.ExpiresAt,
+        AcceptedAt = s.AcceptedAt,
+        ProposerConfirmed = s.ProposerConfirmed,
+        CounterpartyConfirmed = s.CounterpartyConfirmed,
+        SettlementId = s.SettlementId,
+        CancelledBy = s.CancelledBy,
+        EndedAt = s.EndedAt,
+        FailureReason = s.FailureReason,
     };
+
+    private bool IsParty(string playerId) => playerId == _state.Proposer || playerId == _state.Counterparty;
+
+    private TradeResult? PartyCheck(string playerId) =>
+        IsParty(playerId) ? null : Refused(TradeError.NotAParty, $"{playerId} is not a party to trade {_state.TradeId}");
+
+    private void HostStep(bool allowed, string what, string needs)
+    {
+        if (!allowed)
+        {
+            throw new InvalidOperationException($"trade {_state.TradeId} is {_state.Status}: cannot {what} (needs {needs})");
+        }
+    }
+
+    private static TradeResult Refused(TradeError error, string message) => new(error, message);
 }

@@ -97,14 +97,14 @@ public sealed record AssetBundle
                 return (LedgerError.InvalidAmount, $"count of {itemType} must be positive, was {count}");
             }
         }
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = Instances.Count > 1 ? new HashSet<string>(StringComparer.Ordinal) : null;
         foreach (var id in Instances)
         {
             if (!LedgerIds.IsValidInstanceId(id))
             {
                 return (LedgerError.InvalidKey, $"instance id '{id}' is not 1–128 of [A-Za-z0-9._:-]");
             }
-            if (!seen.Add(id))
+            if (seen is not null && !seen.Add(id))
             {
                 return (LedgerError.InvalidAmount, $"instance {id} is named twice");
             }
@@ -172,10 +172,12 @@ public sealed record AssetBundle
         return text.ToString();
     }
 
+    // Most bundles name one or two assets: skip the sort (and its allocations) when there is nothing to order.
     internal static IEnumerable<KeyValuePair<string, long>> Ordered(Dictionary<string, long>? entries) =>
-        (entries ?? []).OrderBy(p => p.Key, StringComparer.Ordinal);
+        entries is null || entries.Count == 0 ? [] : entries.Count == 1 ? entries : entries.OrderBy(p => p.Key, StringComparer.Ordinal);
 
-    internal static IEnumerable<string> Sorted(List<string>? ids) => (ids ?? []).Order(StringComparer.Ordinal);
+    internal static IEnumerable<string> Sorted(List<string>? ids) =>
+        ids is null || ids.Count == 0 ? [] : ids.Count == 1 ? ids : ids.Order(StringComparer.Ordinal);
 
     private static bool SameEntries(Dictionary<string, long>? a, Dictionary<string, long>? b)
     {

@@ -163,13 +163,13 @@ public sealed partial class DirectTradeActor(
         var trade = _trade!;
         if (trade.Status == TradeStatus.Accepted && trade.ReadyToEscrow)
         {
-            var a = await HoldAsync(trade.Proposer, trade.ProposerGives);
-            var b = a.Ok ? await HoldAsync(trade.Counterparty, trade.CounterpartyGives) : a;
+            var a = await HoldAsync(trade.Proposer, trade.Gives(trade.Proposer));
+            var b = a.Ok ? await HoldAsync(trade.Counterparty, trade.Gives(trade.Counterparty)) : a;
             if (!a.Ok || !b.Ok)
             {
                 var failed = !a.Ok ? a : b;
                 trade.Finished(false, $"escrow refused: {failed.Error} {failed.Message}");
-                Emit("failed", "system", trade.ToState().Reason);
+                Emit("failed", "system", trade.FailureReason);
                 await SaveAsync();
                 await ReleaseHoldsAsync();
                 await FlushAsync();
@@ -185,7 +185,7 @@ public sealed partial class DirectTradeActor(
         }
         if (trade.Status == TradeStatus.Settling)
         {
-            var terms = new SwapTerms(trade.Proposer, trade.HoldIdFor(trade.Proposer), trade.ProposerGives, trade.Counterparty, trade.HoldIdFor(trade.Counterparty), trade.CounterpartyGives);
+            var terms = new SwapTerms(trade.Proposer, trade.HoldIdFor(trade.Proposer), trade.Gives(trade.Proposer), trade.Counterparty, trade.HoldIdFor(trade.Counterparty), trade.Gives(trade.Counterparty));
             await actors.CallAsync<SettlementStart, SettlementView>(TradingActorClient.SettlementType, SettlementId, nameof(ISettlement.StartAsync),
                 new SettlementStart(SettlementId, null, terms, TradingActorClient.DirectTradeType, TradeId));
         }
@@ -260,8 +260,8 @@ public sealed partial class DirectTradeActor(
     {
         var t = _trade!;
         var s = t.ToState();
-        return new DirectTradeView(TradeId, t.Proposer, t.Counterparty, ToAssets(t.ProposerGives), ToAssets(t.CounterpartyGives),
-            t.Status.ToString().ToLowerInvariant(), s.ProposerConfirmed, s.CounterpartyConfirmed, s.ExpiresAt, t.SettlementId, s.Reason);
+        return new DirectTradeView(TradeId, t.Proposer, t.Counterparty, ToAssets(t.Gives(t.Proposer)), ToAssets(t.Gives(t.Counterparty)),
+            t.Status.ToString().ToLowerInvariant(), s.ProposerConfirmed, s.CounterpartyConfirmed, s.ExpiresAt, t.SettlementId, t.FailureReason ?? (s.CancelledBy is { } by ? "cancelled by " + by : null));
     }
 
     internal static AssetBundle Bundle(Assets? a) => a is null ? new AssetBundle()

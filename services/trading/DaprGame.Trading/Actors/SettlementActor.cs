@@ -187,7 +187,7 @@ public sealed partial class SettlementActor(
             SagaStatus.Compensated => "compensated",
             _ => "stuck",
         };
-        return new SettlementView(Id.GetId(), record.Kind, status, record.Parties, saga.StepsDone, saga.Attempts, saga.FailureReason, record.Fee, record.FeeCurrency);
+        return new SettlementView(Id.GetId(), record.Kind, status, record.Parties, saga.Log.Count(l => !l.Compensation && l.Result == StepResult.Done), saga.TotalAttempts, saga.FailureReason, record.Fee, record.FeeCurrency);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "settlement {SettlementId}: step {Key} refused ({Error}: {Detail}); compensating")]

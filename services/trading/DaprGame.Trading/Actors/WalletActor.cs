@@ -27,17 +27,8 @@ public sealed class WalletActor(ActorHost host, TimeProvider time) : Actor(host)
         {
             return new LedgerOutcome(LedgerError.InvalidKey, $"a call for {call.PlayerId} reached the wallet of {PlayerId}", false, 0);
         }
-        var at = time.GetUtcNow();
-        var outcome = call.Op switch
-        {
-            WalletOp.Credit => _wallet.Credit(call.Key, call.Assets, call.Reason, at),
-            WalletOp.Debit => _wallet.Debit(call.Key, call.Assets, call.Reason, at),
-            WalletOp.Hold => _wallet.Hold(call.Key, call.HoldId ?? "", call.Assets, call.Reason, at),
-            WalletOp.Capture => _wallet.Capture(call.Key, call.HoldId ?? "", call.Assets, at),
-            WalletOp.Release when call.Assets.IsEmpty => _wallet.Release(call.Key, call.HoldId ?? "", at),
-            WalletOp.Release => _wallet.ReleasePart(call.Key, call.HoldId ?? "", call.Assets, at),
-            _ => new LedgerOutcome(LedgerError.InvalidAmount, $"unknown operation {call.Op}", false, 0),
-        };
+        // Apply honours a compensation's condition (OnlyIfApplied): it fences the original key when that never ran.
+        var outcome = _wallet.Apply(call, time.GetUtcNow());
         if (outcome.Ok && !outcome.Replayed)
         {
             try

@@ -79,7 +79,8 @@ public static partial class TradingEndpoints
             {
                 return Invalid("body is a ProposeTrade with a clientTradeId (1-64 of [A-Za-z0-9._:-]) and a counterparty player id");
             }
-            var tradeId = $"t-{player}-{body.ClientTradeId}";
+            // Derived from (player, client id), so a repeated proposal finds the first; hashed to stay a short, valid id.
+            var tradeId = "t" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(player + "/" + body.ClientTradeId)))[..32];
             return TradingErrors.Reply(await a.CallAsync<ProposeCall, ActorReply<DirectTradeView>>(TradingActorClient.DirectTradeType, tradeId, nameof(IDirectTrade.ProposeAsync), new ProposeCall(player, tradeId, body)));
         });
         players.MapGet(TradingRoutes.DirectTrade("{tradeId}"), async (HttpContext h, TradingActorClient a, string tradeId) =>
