@@ -6,6 +6,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, Task<BenchReport>>>(St
     ["sidecar"] = SidecarScenario.RunAsync,
     ["actors"] = ActorsScenario.RunAsync,
     ["chat-fanout"] = ChatFanoutScenario.RunAsync,
+    ["trading-engine"] = TradingEngineScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))

@@ -10,7 +10,9 @@ namespace DaprGame.Trading.Domain.Matching;
 /// per price level taken from (best first) the <see cref="OnFill"/> and self-trade <see cref="OnCancelled"/> calls
 /// of its orders in time priority followed by one <see cref="OnDepthChanged"/> for that level, then the incoming
 /// order's end: <see cref="OnRested"/> followed by <see cref="OnDepthChanged"/>, or <see cref="OnCancelled"/>, or
-/// nothing when it was filled whole.
+/// nothing when it was filled whole. A cancel is <see cref="OnCancelled"/> then <see cref="OnDepthChanged"/>. A
+/// replace that keeps time priority is one <see cref="OnDepthChanged"/> (none when nothing changes); one that loses
+/// it is a cancel (<see cref="CancelReason.Replaced"/>) followed by a submit's calls, from <see cref="OnAccepted"/>.
 /// </remarks>
 public interface IBookListener
 {
