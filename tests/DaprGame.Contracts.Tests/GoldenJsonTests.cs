@@ -104,3 +104,32 @@ public sealed class GoldenJsonTests
 
     private static string ReadGolden(Type type) => File.ReadAllText(GoldenPath(type));
 }
+
+/// <summary>A subscriber that sees only an event's data still tells every trading event apart, and whom it concerns.</summary>
+public sealed class TradingEventShapeTests
+{
+    [Fact]
+    public void Every_trading_golden_is_recognised_as_its_own_type()
+    {
+        var trading = Samples.All.Where(s => s.Key.Namespace == typeof(DaprGame.Contracts.Trading.TradingFill).Namespace).ToList();
+        Assert.Equal(8, trading.Count);
+        foreach (var (type, sample) in trading)
+        {
+            var json = JsonSerializer.SerializeToElement(sample, type, ServiceDefaults.JsonOptions);
+            Assert.Equal(Samples.GoldenName(type), DaprGame.Contracts.Trading.TradingEventShapes.TypeOf(json));
+        }
+        foreach (var chat in Samples.All.Where(s => s.Key.Namespace != typeof(DaprGame.Contracts.Trading.TradingFill).Namespace))
+        {
+            Assert.Null(DaprGame.Contracts.Trading.TradingEventShapes.TypeOf(JsonSerializer.SerializeToElement(chat.Value, chat.Key, ServiceDefaults.JsonOptions)));
+        }
+    }
+
+    [Fact]
+    public void The_players_of_an_event_are_its_owner_or_parties()
+    {
+        var fill = JsonSerializer.SerializeToElement(Samples.All[typeof(DaprGame.Contracts.Trading.TradingFill)], typeof(DaprGame.Contracts.Trading.TradingFill), ServiceDefaults.JsonOptions);
+        Assert.Equal(["alice", "bob"], DaprGame.Contracts.Trading.TradingEventShapes.PlayersOf(fill));
+        var delta = JsonSerializer.SerializeToElement(Samples.All[typeof(DaprGame.Contracts.Trading.TradingBookDelta)], typeof(DaprGame.Contracts.Trading.TradingBookDelta), ServiceDefaults.JsonOptions);
+        Assert.Empty(DaprGame.Contracts.Trading.TradingEventShapes.PlayersOf(delta));
+    }
+}

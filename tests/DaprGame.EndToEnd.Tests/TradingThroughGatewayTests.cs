@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 using DaprGame.Contracts;
 using DaprGame.Contracts.Trading;
@@ -24,6 +26,8 @@ public sealed class TradingThroughGatewayTests
         await using var cluster = await LocalCluster.StartAsync(ClusterProfile.Local,
         [
             new ClusterApp(AppIds.Trading, (args, configure) => DaprGame.Trading.TradingApp.Build(args, configure), 2, b => b.Configuration["Trading:SettlementRetry"] = "00:00:01"),
+            // The socket's welcome lists the player's chat channels, so chat is part of the slice.
+            new ClusterApp(AppIds.Chat, (args, configure) => DaprGame.Chat.ChatApp.Build(args, configure)),
             new ClusterApp(AppIds.Gateway, (args, configure) => DaprGame.Gateway.GatewayApp.Build(args, configure), 1, b =>
             {
                 b.Configuration["Auth:Pbkdf2Iterations"] = "1000";
@@ -44,7 +48,19 @@ public sealed class TradingThroughGatewayTests
         Assert.Equal(HttpStatusCode.Forbidden, status);
         Assert.Equal(TradingErrorCodes.Forbidden, body.GetProperty("code").GetString());
 
+        // The seller listens on a socket for its own trading events; the buyer watches the market.
+        var gatewayUri = cluster.Node(AppIds.Gateway).AppAddress;
+        using var sellerSocket = await SocketAsync(gatewayUri, seller, ct);
+        using var buyerSocket = await SocketAsync(gatewayUri, buyer, ct);
+        await SendFrameAsync(buyerSocket, new { type = "market.subscribe", cid = "m1", data = new { instrument = "iron-sword-GOLD" } }, ct);
+        var snapshot = await ReceiveUntilAsync(buyerSocket, f => f.GetProperty("type").GetString() == "ok", ct);
+        Assert.Equal(0, snapshot.GetProperty("data").GetProperty("asks").GetArrayLength());
+
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(http, seller, HttpMethod.Post, "/v1/trading/orders", new PlaceOrder("iron-sword-GOLD", "s1", OrderSide.Sell, OrderKind.Limit, 200, 3), ct)).Status);
+        var delta = await ReceiveUntilAsync(buyerSocket, f => f.GetProperty("type").GetString() == TradingBookDelta.EventType, ct);
+        var change = delta.GetProperty("data").GetProperty("changes")[0];
+        Assert.Equal(200, change.GetProperty("price").GetInt64());
+        Assert.Equal(3, change.GetProperty("quantity").GetInt64());
         var (placed, order) = await SendAsync(http, buyer, HttpMethod.Post, "/v1/trading/orders", new PlaceOrder("iron-sword-GOLD", "b1", OrderSide.Buy, OrderKind.Limit, 200, 2), ct);
         Assert.Equal(HttpStatusCode.OK, placed);
         var fillId = order.GetProperty("fillIds")[0].GetString()!;
@@ -61,6 +77,18 @@ public sealed class TradingThroughGatewayTests
             }
             await Task.Yield();
         }
+        // The seller's socket carried its order's acceptance, the fill and the settlement — and no other player's orders.
+        var sellerEvents = new List<string>();
+        await ReceiveUntilAsync(sellerSocket, f =>
+        {
+            sellerEvents.Add(f.GetProperty("type").GetString()!);
+            return sellerEvents[^1] == TradingSettlementCompleted.EventType;
+        }, ct);
+        Assert.Contains(TradingOrderAccepted.EventType, sellerEvents);
+        Assert.Contains(TradingFill.EventType, sellerEvents);
+        Assert.DoesNotContain(TradingBookDelta.EventType, sellerEvents);
+        Assert.Equal(1, sellerEvents.Count(e => e == TradingOrderAccepted.EventType));
+
         var (_, buyerWallet) = await SendAsync(http, buyer, HttpMethod.Get, "/v1/trading/wallet", null, ct);
         var (_, sellerWallet) = await SendAsync(http, seller, HttpMethod.Get, "/v1/trading/wallet", null, ct);
         Assert.Equal(600, buyerWallet.GetProperty("currencies")[0].GetProperty("available").GetInt64());
@@ -71,6 +99,45 @@ public sealed class TradingThroughGatewayTests
         Assert.Equal(HttpStatusCode.NotFound, cancel);
         var (anonymous, _) = await SendAsync(http, null, HttpMethod.Get, "/v1/trading/wallet", null, ct);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous);
+    }
+
+    private static async Task<ClientWebSocket> SocketAsync(Uri gateway, string token, CancellationToken ct)
+    {
+        var socket = new ClientWebSocket();
+        await socket.ConnectAsync(new UriBuilder(gateway) { Scheme = "ws", Path = "/ws", Query = "access_token=" + Uri.EscapeDataString(token) }.Uri, ct);
+        await ReceiveUntilAsync(socket, f => f.GetProperty("type").GetString() == "session.welcome", ct);
+        return socket;
+    }
+
+    private static Task SendFrameAsync(ClientWebSocket socket, object frame, CancellationToken ct) =>
+        socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame), WebSocketMessageType.Text, true, ct);
+
+    /// <summary>Reads frames (one or more envelopes per message, a line each) until one matches; fails after the wait.</summary>
+    private static async Task<JsonElement> ReceiveUntilAsync(ClientWebSocket socket, Func<JsonElement, bool> match, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(Wait);
+        var buffer = new byte[64 * 1024];
+        using var message = new MemoryStream();
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, deadline.Token);
+            message.Write(buffer, 0, result.Count);
+            if (!result.EndOfMessage)
+            {
+                continue;
+            }
+            var text = Encoding.UTF8.GetString(message.ToArray());
+            message.SetLength(0);
+            foreach (var line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var frame = JsonDocument.Parse(line).RootElement.Clone();
+                if (match(frame))
+                {
+                    return frame;
+                }
+            }
+        }
     }
 
     private static async Task<(string Token, string PlayerId)> GuestAsync(HttpClient http, string device, CancellationToken ct)

@@ -207,3 +207,72 @@ public sealed record TradingTradeChanged : IntegrationEvent
 
     public string? Reason { get; init; }
 }
+
+/// <summary>
+/// Reading trading events without their CloudEvent envelope (a subscriber behind the SDK's CloudEvents middleware gets
+/// only the data): which event a JSON object is, told by the fields only that event has, and which players it names.
+/// </summary>
+public static class TradingEventShapes
+{
+    /// <summary>The CloudEvent type of a trading event's JSON, or null when it is none of them.</summary>
+    public static string? TypeOf(System.Text.Json.JsonElement e)
+    {
+        if (e.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            return null;
+        }
+        bool Has(string name) => e.TryGetProperty(name, out _);
+        if (Has("tradeId") && e.TryGetProperty("status", out var status) && status.ValueKind == System.Text.Json.JsonValueKind.String)
+        {
+            return TradingTradeChanged.EventTypeOf(status.GetString()!);
+        }
+        if (Has("settlementId"))
+        {
+            return Has("fee") ? TradingSettlementCompleted.EventType : Has("reason") ? TradingSettlementCompensated.EventType : null;
+        }
+        if (Has("fillId"))
+        {
+            return TradingFill.EventType;
+        }
+        if (Has("changes") && Has("fromSequence"))
+        {
+            return TradingBookDelta.EventType;
+        }
+        if (Has("clientOrderId"))
+        {
+            return Has("code") ? TradingOrderRejected.EventType : Has("side") ? TradingOrderAccepted.EventType : null;
+        }
+        return Has("orderId") && Has("remaining") ? TradingOrderCancelled.EventType : null;
+    }
+
+    /// <summary>The players an event concerns (each once): the order's owner, both sides of a fill, a settlement's or a trade's parties.</summary>
+    public static IReadOnlyList<string> PlayersOf(System.Text.Json.JsonElement e)
+    {
+        var players = new List<string>(2);
+        void Add(string? id)
+        {
+            if (!string.IsNullOrEmpty(id) && !players.Contains(id))
+            {
+                players.Add(id);
+            }
+        }
+        foreach (var name in (ReadOnlySpan<string>)["playerId", "buyerId", "sellerId", "proposerId", "counterpartyId"])
+        {
+            if (e.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                Add(v.GetString());
+            }
+        }
+        if (e.TryGetProperty("parties", out var parties) && parties.ValueKind == System.Text.Json.JsonValueKind.Array)
+        {
+            foreach (var p in parties.EnumerateArray())
+            {
+                if (p.ValueKind == System.Text.Json.JsonValueKind.String)
+                {
+                    Add(p.GetString());
+                }
+            }
+        }
+        return players;
+    }
+}

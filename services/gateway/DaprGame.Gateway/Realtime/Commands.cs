@@ -285,6 +285,31 @@ public sealed class ResumePosition
     public long? Offset { get; init; }
 }
 
+/// <summary>Live L2 depth of an instrument on this socket: the reply is a depth snapshot, then <c>trading.book.delta.v1</c> pushes.</summary>
+public sealed class MarketSubscribeCommand : Command
+{
+    public const string Name = "market.subscribe";
+
+    public string? Instrument { get; init; }
+
+    public override string Type => Name;
+
+    public override RateClass RateClass => RateClass.Join;
+
+    public override string? Validate() => Fields.Id(Instrument, "instrument");
+}
+
+public sealed class MarketUnsubscribeCommand : Command
+{
+    public const string Name = "market.unsubscribe";
+
+    public string? Instrument { get; init; }
+
+    public override string Type => Name;
+
+    public override string? Validate() => Fields.Id(Instrument, "instrument");
+}
+
 public sealed class ResumeCommand : Command
 {
     public const string Name = "resume";

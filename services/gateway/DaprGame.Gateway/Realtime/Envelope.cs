@@ -45,6 +45,8 @@ public static class Envelope
         [ReportCreateCommand.Name] = Read<ReportCreateCommand>,
         [ReportsListCommand.Name] = Read<ReportsListCommand>,
         [ResumeCommand.Name] = Read<ResumeCommand>,
+        [MarketSubscribeCommand.Name] = Read<MarketSubscribeCommand>,
+        [MarketUnsubscribeCommand.Name] = Read<MarketUnsubscribeCommand>,
     };
 
     /// <summary>Every request type the socket accepts.</summary>

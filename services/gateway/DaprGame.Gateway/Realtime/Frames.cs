@@ -52,6 +52,14 @@ public static class Frames
             JsonSerializer.Serialize(w, evt, ServiceDefaults.JsonOptions);
         });
 
+    /// <summary><c>{type, data}</c> for an event read as JSON (trading events, whose type is not inside them).</summary>
+    public static byte[] Push(string type, JsonElement data) =>
+        Write(null, type, w =>
+        {
+            w.WritePropertyName("data");
+            data.WriteTo(w);
+        });
+
     public static byte[] Truncated(string channelId, long epoch, long firstAvailableOffset) =>
         Write(null, HistoryTruncated, w =>
         {

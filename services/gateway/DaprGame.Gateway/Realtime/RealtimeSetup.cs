@@ -13,6 +13,8 @@ public static class RealtimeSetup
 {
     /// <summary>The route the <c>broadcast</c> subscription to <see cref="Topics.Chat"/> delivers to.</summary>
     public const string ChatEventsRoute = "/internal/events/chat";
+    public const string TradingEventsRoute = "/internal/events/trading";
+    public const string MarketEventsRoute = "/internal/events/trading-market";
 
     public static WebApplicationBuilder AddRealtime(this WebApplicationBuilder builder)
     {
@@ -23,6 +25,7 @@ public static class RealtimeSetup
         services.TryAddSingleton<SessionRevocationHub>();
         services.TryAddSingleton<IChatClient, DaprChatClient>();
         services.TryAddSingleton<Endpoints.TradingInvoker>();
+        services.TryAddSingleton<TradingPushes>();
         services.TryAddSingleton<GatewayRealtimeLog>();
         services.TryAddSingleton<GatewayMetrics>();
         services.TryAddSingleton<RateLimiter>();
@@ -70,10 +73,32 @@ public static class RealtimeSetup
             .WithTopic(Components.Broadcast, Topics.Chat)
             .ExcludeFromDescription();
 
+        app.MapPost(TradingEventsRoute, (HttpContext context, TradingPushes pushes) => OnTradingEventAsync(context, pushes))
+            .WithTopic(Components.Broadcast, Topics.Trading)
+            .ExcludeFromDescription();
+        app.MapPost(MarketEventsRoute, (HttpContext context, TradingPushes pushes) => OnTradingEventAsync(context, pushes))
+            .WithTopic(Components.Broadcast, Topics.TradingMarket)
+            .ExcludeFromDescription();
+
         app.MapChatApi();
         app.MapTradingApi();
         app.MapOpenApi();
         return app;
+    }
+
+    private static async Task<IResult> OnTradingEventAsync(HttpContext context, TradingPushes pushes)
+    {
+        try
+        {
+            using var document = await JsonDocument.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            pushes.Publish(document.RootElement);
+        }
+        catch (JsonException)
+        {
+            // Not JSON: redelivery will not help.
+            return Results.Ok(new { status = "DROP" });
+        }
+        return Results.Ok();
     }
 
     private static async Task<IResult> OnChatEventAsync(HttpContext context, PushHub hub, GatewayRealtimeLog log)

@@ -16,6 +16,7 @@ namespace DaprGame.Gateway.Realtime;
 public sealed class SocketHandler(
     ConnectionRegistry connections,
     PushHub hub,
+    TradingPushes trading,
     ChatOperations operations,
     IChatClient chat,
     RateLimiter limiter,
@@ -90,6 +91,7 @@ public sealed class SocketHandler(
             {
                 connection.Close(CloseCodes.GoingAway, "closing");
                 hub.UnwatchAll(connection);
+                trading.UnsubscribeAll(connection);
                 resume.MarkDirty(connection);
                 metrics.SocketClosed();
                 log.SocketClosed(connection.ConnectionId, player.PlayerId, connection.CloseCode, connection.CloseReason);
@@ -244,7 +246,12 @@ public sealed class SocketHandler(
             {
                 await hub.StartAsync(connection, null);
             }
-            var result = await operations.ExecuteAsync(connection.Player, request.Command, cancellationToken);
+            var result = request.Command switch
+            {
+                MarketSubscribeCommand m => await trading.SubscribeAsync(connection, m.Instrument!, cancellationToken),
+                MarketUnsubscribeCommand m => Unsubscribed(connection, m.Instrument!),
+                _ => await operations.ExecuteAsync(connection.Player, request.Command, cancellationToken),
+            };
             AfterSuccess(connection, request.Command, result);
             connection.TryEnqueue(result.Error is { } error
                 ? Frames.Fail(request.Cid, error.Code, error.Message)
@@ -255,6 +262,12 @@ public sealed class SocketHandler(
         {
             await hub.StartAsync(connection, null);
         }
+    }
+
+    private OpResult Unsubscribed(PlayerConnection connection, string instrument)
+    {
+        trading.Unsubscribe(connection, instrument);
+        return new OpResult(null, null);
     }
 
     /// <summary>The socket's own effects of a successful request: it watches what it joined or created and stops watching what it left.</summary>
