@@ -100,6 +100,29 @@ public sealed class OrderFlowTests
     }
 
     [Fact]
+    public async Task Replacing_an_order_keeps_it_open_under_its_new_terms_and_gives_back_the_hold_it_no_longer_needs()
+    {
+        await using var rig = await TradingRig.StartAsync();
+        await rig.MintAsync("alice", TradingRig.Gold(1_000));
+        var order = await rig.PlaceAsync("alice", "r1", OrderSide.Buy, price: 10, quantity: 5);
+        Assert.Equal((950, 50), TradingRig.Gold(await rig.WalletAsync("alice")));
+
+        // A new price loses the order's place in the queue (cancel and resubmit inside the engine) but not the order.
+        var replaced = await rig.OkAsync<OrderView>(HttpMethod.Put, TradingRoutes.Order(TradingRig.Instrument, order.OrderId), "alice", new ReplaceOrder(8, 3));
+        Assert.Equal(("open", 8L, 3L), (replaced.Status, replaced.Price, replaced.Remaining));
+        Assert.Equal((976, 24), TradingRig.Gold(await rig.WalletAsync("alice")));
+        var open = Assert.Single(await rig.OkAsync<List<OrderView>>(HttpMethod.Get, TradingRoutes.MyOrders(TradingRig.Instrument), "alice"));
+        Assert.Equal(order.OrderId, open.OrderId);
+
+        // More than the hold covers needs a new order.
+        await rig.ProblemAsync(HttpMethod.Put, TradingRoutes.Order(TradingRig.Instrument, order.OrderId), "alice", new ReplaceOrder(9, 3),
+            HttpStatusCode.Conflict, TradingErrorCodes.InsufficientFunds);
+        // Cancelling returns the rest.
+        await rig.OkAsync<OrderView>(HttpMethod.Delete, TradingRoutes.Order(TradingRig.Instrument, order.OrderId), "alice");
+        Assert.Equal((1_000, 0), TradingRig.Gold(await rig.WalletAsync("alice")));
+    }
+
+    [Fact]
     public async Task Placing_again_with_the_same_client_order_id_returns_the_first_order_and_holds_once()
     {
         await using var rig = await TradingRig.StartAsync();

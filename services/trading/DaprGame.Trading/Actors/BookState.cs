@@ -45,6 +45,9 @@ public sealed class OrderRecord
 
     public DateTimeOffset ClosedAt { get; set; }
 
+    /// <summary>How many replacements gave part of the hold back (numbers their release keys).</summary>
+    public int Replacements { get; set; }
+
     public bool IsOpen => Status == "open";
 
     public long Remaining => IsOpen ? Quantity - Filled : 0;

@@ -174,11 +174,27 @@ public sealed partial class OrderBookActor(
         if (reject != RejectReason.None)
         {
             var (code, message) = RejectCode(reject);
+            if (collector.Cancels.Count > 0)
+            {
+                // The old order left the book and the new terms were refused (a post-only that would now cross): it ends here.
+                Apply(collector, _instrument!);
+                await SaveAndFlushAsync();
+            }
             return Reply.Fail<OrderView>(code, message);
         }
         record.Price = call.Price;
         record.Quantity = record.Filled + call.Quantity;
         Apply(collector, _instrument!);
+        if (record.IsOpen && (long)(free - need) is > 0 and var excess)
+        {
+            // The smaller order needs less held: the excess goes back now, not when the order ends.
+            record.Replacements++;
+            record.Held -= excess;
+            var instrument = _instrument!;
+            var part = record.Side == OrderSide.Buy ? Currency(instrument.Currency, excess) : Items(instrument.ItemType, excess);
+            _state.Outbox.Add(new OutboxItem(null, null, new WalletCall(record.PlayerId, WalletOp.Release,
+                $"{record.HoldId}:replace-{record.Replacements}", record.HoldId, part, $"order {record.OrderId} replaced")));
+        }
         await SaveAndFlushAsync();
         return Answer(record);
     }
@@ -327,6 +343,11 @@ public sealed partial class OrderBookActor(
         }
         foreach (var x in c.Cancels)
         {
+            if (x.Reason == CancelReason.Replaced && !c.Rejected.Contains(x.OrderId))
+            {
+                // A replace that lost its place: the same order goes on under its new terms (its submit follows).
+                continue;
+            }
             var r = ByNumber(x.OrderId);
             Close(r, "cancelled", CancelText(x.Reason));
             Emit(new TradingOrderCancelled
@@ -534,13 +555,14 @@ public sealed partial class OrderBookActor(
 
         public List<DepthLevelChange> Depth { get; } = [];
 
+        /// <summary>Orders the engine refused in this command (a replacement that could not go back on the book).</summary>
+        public HashSet<long> Rejected { get; } = [];
+
         public void OnAccepted(in NewOrder order)
         {
         }
 
-        public void OnRejected(in NewOrder order, RejectReason reason)
-        {
-        }
+        public void OnRejected(in NewOrder order, RejectReason reason) => Rejected.Add(order.OrderId);
 
         public void OnFill(in Fill fill) => Fills.Add(fill);
 
