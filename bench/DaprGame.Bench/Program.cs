@@ -7,6 +7,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, Task<BenchReport>>>(St
     ["actors"] = ActorsScenario.RunAsync,
     ["chat-fanout"] = ChatFanoutScenario.RunAsync,
     ["trading-engine"] = TradingEngineScenario.RunAsync,
+    ["trading"] = TradingScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))
