@@ -14,6 +14,9 @@ public sealed class DirectTradeRecord
 
     public long EventSequence { get; set; }
 
+    /// <summary>The swap settlement has accepted its start: nothing is left for this actor to drive.</summary>
+    public bool SettlementRequested { get; set; }
+
     /// <summary>Events saved but not yet published (published after the save; again after a crash).</summary>
     public List<StoredEvent> Outbox { get; set; } = [];
 }
@@ -34,6 +37,7 @@ public sealed partial class DirectTradeActor(
 {
     private const string StateKey = "trade";
     private const string ExpiryReminder = "expire";
+    private const string ContinueReminder = "continue";
 
     private DirectTradeRecord? _record;
     private DirectTrade? _trade;
@@ -50,7 +54,7 @@ public sealed partial class DirectTradeActor(
             _record = stored.Value;
             _trade = DirectTrade.FromState(_record.Trade);
             await FlushAsync();
-            await ContinueAsync();
+            await TryContinueAsync();
         }
     }
 
@@ -89,7 +93,7 @@ public sealed partial class DirectTradeActor(
             return Reply.Fail<DirectTradeView>(TradingErrorCodes.NotFound, $"no trade {TradeId} of yours");
         }
         var now = time.GetUtcNow();
-        var wasEscrowed = trade.Status == TradeStatus.Escrowed;
+        var mayHold = MayHold(trade);
         var result = call.Action switch
         {
             "accept" => trade.Accept(call.PlayerId, now),
@@ -108,12 +112,12 @@ public sealed partial class DirectTradeActor(
         }
         Emit(call.Action switch { "accept" => "accepted", "confirm" => "confirmed", _ => "cancelled" }, call.PlayerId, null);
         await SaveAsync();
-        if (call.Action == "cancel" && wasEscrowed)
+        if (call.Action == "cancel" && mayHold)
         {
             await ReleaseHoldsAsync();
         }
         await FlushAsync();
-        await ContinueAsync();
+        await TryContinueAsync();
         return Reply.Ok<DirectTradeView>(View());
     }
 
@@ -144,12 +148,17 @@ public sealed partial class DirectTradeActor(
         {
             return;
         }
-        var wasEscrowed = trade.Status == TradeStatus.Escrowed;
+        if (reminderName == ContinueReminder)
+        {
+            await ContinueAsync();
+            return;
+        }
+        var mayHold = MayHold(trade);
         if (trade.Expire(time.GetUtcNow()))
         {
             Emit("expired", "system", null);
             await SaveAsync();
-            if (wasEscrowed)
+            if (mayHold)
             {
                 await ReleaseHoldsAsync();
             }
@@ -158,9 +167,37 @@ public sealed partial class DirectTradeActor(
     }
 
     /// <summary>Moves the trade on from a state that needs no player: escrow once both confirmed, then the settlement.</summary>
+    /// <summary>Continues now if it can; a failure is left to the <c>continue</c> reminder, and the player's request still succeeds.</summary>
+    private async Task TryContinueAsync()
+    {
+        try
+        {
+            await ContinueAsync();
+        }
+        catch (Exception error) when (error is not OperationCanceledException)
+        {
+            LogContinueFailed(error, TradeId);
+        }
+    }
+
+    /// <summary>
+    /// Moves the trade on from a state that needs no player. Every step is keyed, so it may run again: a
+    /// <c>continue</c> reminder re-runs it every <c>Trading:SettlementRetry</c> from the moment both confirmed until
+    /// the settlement accepted its start (or the trade ended), so a wallet or settlement that did not answer — a
+    /// replica lost mid-turn — does not leave the trade held forever.
+    /// </summary>
     private async Task ContinueAsync()
     {
         var trade = _trade!;
+        if (trade.IsFinished || _record!.SettlementRequested || !(trade.ReadyToEscrow || trade.Status is TradeStatus.Escrowed or TradeStatus.Settling))
+        {
+            if (trade.IsFinished || _record!.SettlementRequested)
+            {
+                await UnregisterReminderAsync(ContinueReminder);
+            }
+            return;
+        }
+        await RegisterReminderAsync(ContinueReminder, null, options.SettlementRetry, options.SettlementRetry);
         if (trade.Status == TradeStatus.Accepted && trade.ReadyToEscrow)
         {
             var a = await HoldAsync(trade.Proposer, trade.Gives(trade.Proposer));
@@ -188,8 +225,21 @@ public sealed partial class DirectTradeActor(
             var terms = new SwapTerms(trade.Proposer, trade.HoldIdFor(trade.Proposer), trade.Gives(trade.Proposer), trade.Counterparty, trade.HoldIdFor(trade.Counterparty), trade.Gives(trade.Counterparty));
             await actors.CallAsync<SettlementStart, SettlementView>(TradingActorClient.SettlementType, SettlementId, nameof(ISettlement.StartAsync),
                 new SettlementStart(SettlementId, null, terms, TradingActorClient.DirectTradeType, TradeId));
+            _record!.SettlementRequested = true;
+            await SaveAsync();
+            await UnregisterReminderAsync(ContinueReminder);
+        }
+        else if (trade.IsFinished)
+        {
+            await UnregisterReminderAsync(ContinueReminder);
         }
     }
+
+    /// <summary>
+    /// Escrowed, or confirmed by both with the escrow not finished: a turn that held one side and then got no answer
+    /// for the other leaves the trade accepted with one side held, so ending it must release what is there.
+    /// </summary>
+    private static bool MayHold(DirectTrade trade) => trade.Status == TradeStatus.Escrowed || trade.ReadyToEscrow;
 
     private Task<LedgerOutcome> HoldAsync(string playerId, AssetBundle gives) => gives.IsEmpty
         ? Task.FromResult(new LedgerOutcome(LedgerError.None, null, false, 0))
@@ -272,6 +322,9 @@ public sealed partial class DirectTradeActor(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "trade {TradeId}: release of {PlayerId}'s hold refused: {Error}")]
     private partial void LogReleaseRefused(string tradeId, string playerId, LedgerError error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "trade {TradeId}: escrow or settlement start did not complete; the continue reminder retries it")]
+    private partial void LogContinueFailed(Exception error, string tradeId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "trade {TradeId}: publishing failed; retried on the next change or activation")]
     private partial void LogPublishFailed(Exception error, string tradeId);
