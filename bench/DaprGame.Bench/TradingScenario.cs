@@ -226,6 +226,35 @@ internal static class TradingScenario
         return yaml[at..yaml.IndexOf('"', at)];
     }
 
+    /// <summary>
+    /// The whole machine's CPU use from <c>/proc/stat</c> (Linux; NaN elsewhere): what the rest of a shared machine
+    /// took while a step ran is the part of it that is not this process's.
+    /// </summary>
+    private static class MachineCpu
+    {
+        public static (long Busy, long Total) Read()
+        {
+            try
+            {
+                var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                    .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+                var idle = fields[3] + fields[4];
+                var total = fields.Take(8).Sum();
+                return (total - idle, total);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return (0, 0);
+            }
+        }
+
+        public static double Since((long Busy, long Total) start)
+        {
+            var now = Read();
+            return now.Total > start.Total ? (now.Busy - start.Busy) / (double)(now.Total - start.Total) : double.NaN;
+        }
+    }
+
     /// <summary>The book's stored state and a wallet's on average, in KB: what each of their saves rewrites.</summary>
     private sealed record StateSize(double BookKb, double WalletKb)
     {
@@ -331,7 +360,8 @@ internal static class TradingScenario
 
     /// <summary>One run of a step: its three latency series with throughputs, and what else was seen.</summary>
     private sealed record StepResult(LoadResult Place, LoadResult Fill, LoadResult Settle, double Cpu, long Offered, long Accepted, long Rejected,
-        long Errors, long SelfTradeCancels, int Fills, long Unsettled, long Compensated, long SettledBeforeAnswer, bool FellBehind, StateSize State)
+        long Errors, long SelfTradeCancels, int Fills, long Unsettled, long Compensated, long SettledBeforeAnswer, bool FellBehind, StateSize State,
+        double OthersCpu, double CpuMsPerOrder)
     {
         public long Answered => Accepted + Rejected;
 
@@ -340,7 +370,8 @@ internal static class TradingScenario
             $"{SelfTradeCancels} cancelled by self-trade prevention{(FellBehind ? "; sending stopped, fell behind" : "")}), " +
             $"{Fill.Throughput:0.0} fills/s, {Settle.Throughput:0.0} settled/s, place p50 {Place.Latency.P50Ms:0} / p99 {Place.Latency.P99Ms:0} ms, " +
             $"fill→settled p50 {Settle.Latency.P50Ms:0} / p99 {Settle.Latency.P99Ms:0} ms, {Unsettled} unsettled, {Compensated} compensated, " +
-            $"{SettledBeforeAnswer} of {Fills} settled before the taker's answer, CPU {Cpu:P0}, book state {State.BookKb:0} KB, wallets {State.WalletKb:0} KB");
+            $"{SettledBeforeAnswer} of {Fills} settled before the taker's answer, CPU {Cpu:P0} ({CpuMsPerOrder:0} ms per order; other processes {OthersCpu:P0}), " +
+            $"book state {State.BookKb:0} KB, wallets {State.WalletKb:0} KB");
     }
 
     /// <summary>The players, their tokens, and the two ways of sending the stream through the gateway.</summary>
@@ -503,7 +534,9 @@ internal static class TradingScenario
                 await Task.Delay(20);
             }
             var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
-            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - step.CpuStart).TotalSeconds / wall / Environment.ProcessorCount;
+            var cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - step.CpuStart).TotalSeconds;
+            var cpu = cpuSeconds / wall / Environment.ProcessorCount;
+            var machine = MachineCpu.Since(step.MachineStart);
 
             var settle = new LatencyRecorder();
             long unsettled = 0, compensated = 0, early = 0, lastSettled = start;
@@ -532,7 +565,7 @@ internal static class TradingScenario
                 new LoadResult(fills.Length / answeredSeconds, step.OrderToFill.Summarize(), 0, 0),
                 new LoadResult((fills.Length - unsettled - compensated) / settleSeconds, settle.Summarize(), (int)(unsettled + compensated), 0),
                 cpu, sent, step.Accepted, step.Rejected, step.Errors, step.SelfTradeCancels, fills.Length, unsettled, compensated, early, step.FellBehind,
-                StateSize.Read(database));
+                StateSize.Read(database), Math.Max(0, machine - cpu), cpuSeconds * 1000 / Math.Max(1, step.Accepted + step.Rejected));
         }
     }
 
@@ -557,6 +590,8 @@ internal static class TradingScenario
         public TimeSpan CpuStart { get; } = Process.GetCurrentProcess().TotalProcessorTime;
 
         public long AllocatedStart { get; } = GC.GetTotalAllocatedBytes(precise: false);
+
+        public (long Busy, long Total) MachineStart { get; } = MachineCpu.Read();
 
         public void Answered(long at)
         {
