@@ -105,7 +105,7 @@ public sealed record MatchResult(int Ticks, ulong FinalHash, IReadOnlyList<Playe
 
 /// <summary>
 /// One running match. Not thread-safe: the host's loop calls it from one thread. Joins, leaves and accepted
-/// inputs all go into <see cref="Log"/>, so <see cref="Replays.Verify"/> can re-simulate the match.
+/// inputs all go into <see cref="Log"/>, so <c>Replays.Verify</c> can re-simulate the match.
 /// </summary>
 public interface IMatchSimulation
 {
