@@ -70,7 +70,7 @@ public static class Samples
         {
             Id = "trading/book/iron-sword-GOLD:12", OccurredAt = At, StreamId = "trading/book/iron-sword-GOLD", Sequence = 12,
             Instrument = "iron-sword-GOLD", OrderId = "o-alice-c1", PlayerId = "alice", ClientOrderId = "c1",
-            Side = OrderSide.Buy, Kind = OrderKind.Limit, Price = 1500, Quantity = 3,
+            Side = OrderSide.Buy, Kind = OrderKind.Limit, Price = 1500, Quantity = 3, ExpiresAt = At.AddHours(1),
         },
         [typeof(TradingOrderRejected)] = new TradingOrderRejected
         {

@@ -40,10 +40,10 @@ public sealed class TradingRig : IAsyncDisposable
     private TestSidecar? _gateway;
     private HttpClient? _http;
 
-    private TradingRig(string folder)
+    private TradingRig(string folder, TimeProvider? time)
     {
         _folder = folder;
-        _environment = new SidecarEnvironment { InMemoryBroker = new InMemoryBroker(), Registry = new InProcessAppRegistry() };
+        _environment = new SidecarEnvironment { InMemoryBroker = new InMemoryBroker(), Registry = new InProcessAppRegistry(), Time = time ?? TimeProvider.System };
         _resources = new Dictionary<string, string>
         {
             ["statestore.yaml"] = Yaml.Component(Components.StateStore, "state.sqlite", new Dictionary<string, string>
@@ -57,9 +57,10 @@ public sealed class TradingRig : IAsyncDisposable
 
     public ServiceNode Trading { get; private set; } = null!;
 
-    public static async Task<TradingRig> StartAsync(Dictionary<string, string?>? settings = null)
+    /// <param name="time">The clock of the trading app and of both sidecars (reminders, timers); the real one when null.</param>
+    public static async Task<TradingRig> StartAsync(Dictionary<string, string?>? settings = null, TimeProvider? time = null)
     {
-        var rig = new TradingRig(Directory.CreateTempSubdirectory("daprgame-trading-").FullName);
+        var rig = new TradingRig(Directory.CreateTempSubdirectory("daprgame-trading-").FullName, time);
         try
         {
             await rig.StartGatewayAsync();
@@ -67,6 +68,10 @@ public sealed class TradingRig : IAsyncDisposable
             {
                 b.Configuration["Trading:SettlementRetry"] = "00:00:01";
                 b.Configuration.AddInMemoryCollection(settings ?? []);
+                if (time is not null)
+                {
+                    b.Services.AddSingleton(time);
+                }
             });
         }
         catch
@@ -124,8 +129,9 @@ public sealed class TradingRig : IAsyncDisposable
 
     public Task<WalletView> WalletAsync(string player) => OkAsync<WalletView>(HttpMethod.Get, TradingRoutes.Wallet, player);
 
-    public Task<OrderView> PlaceAsync(string player, string clientOrderId, OrderSide side, long price, long quantity, OrderKind kind = OrderKind.Limit) =>
-        OkAsync<OrderView>(HttpMethod.Post, TradingRoutes.Orders, player, new PlaceOrder(Instrument, clientOrderId, side, kind, price, quantity));
+    public Task<OrderView> PlaceAsync(string player, string clientOrderId, OrderSide side, long price, long quantity, OrderKind kind = OrderKind.Limit,
+        DateTimeOffset? expiresAt = null) =>
+        OkAsync<OrderView>(HttpMethod.Post, TradingRoutes.Orders, player, new PlaceOrder(Instrument, clientOrderId, side, kind, price, quantity, expiresAt));
 
     public static Assets Gold(long amount) => new() { Currencies = { ["GOLD"] = amount } };
 

@@ -103,13 +103,19 @@ public sealed record Assets
 /// A new order. <see cref="ClientOrderId"/> makes it idempotent per player; the order id is derived from it.
 /// <see cref="Price"/> is the limit, or a market order's protection price (a market buy holds price × quantity).
 /// </summary>
-public sealed record PlaceOrder(string Instrument, string ClientOrderId, OrderSide Side, OrderKind Kind, long Price, long Quantity);
+/// <summary>
+/// An order to place. <see cref="ExpiresAt"/> makes a resting order (limit or post-only) good till that time instead of
+/// good till cancelled: the book takes it off then (cancel reason <c>expired</c>) and gives back what it still holds.
+/// </summary>
+public sealed record PlaceOrder(string Instrument, string ClientOrderId, OrderSide Side, OrderKind Kind, long Price, long Quantity,
+    DateTimeOffset? ExpiresAt = null);
 
 public sealed record ReplaceOrder(long Price, long Quantity);
 
 /// <summary>An order as the book holds it. <see cref="Status"/>: <c>open</c>, <c>filled</c>, <c>cancelled</c>.</summary>
 public sealed record OrderView(string Instrument, string OrderId, string ClientOrderId, OrderSide Side, OrderKind Kind, long Price,
-    long Quantity, long Filled, long Remaining, string Status, string? CancelReason, IReadOnlyList<string> FillIds);
+    long Quantity, long Filled, long Remaining, string Status, string? CancelReason, IReadOnlyList<string> FillIds,
+    DateTimeOffset? ExpiresAt = null);
 
 public sealed record DepthLevel(long Price, long Quantity, int Orders);
 

@@ -45,6 +45,9 @@ public sealed record TradingOrderAccepted : IntegrationEvent
     public required long Price { get; init; }
 
     public required long Quantity { get; init; }
+
+    /// <summary>When a good-till-date order leaves the book by itself; null for good till cancelled.</summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
 }
 
 /// <summary>An order was refused; nothing was held or changed. <see cref="Code"/> is one of <c>TradingErrorCodes</c>.</summary>

@@ -20,4 +20,7 @@ public enum CancelReason : byte
     /// book (<see cref="RejectReason.PostOnlyWouldCross"/>). Kept so the wire numbering stays stable.
     /// </summary>
     PostOnlyWouldCross,
+
+    /// <summary>A good-till-date order reached its expiry time (decided by the host, which owns the clock).</summary>
+    Expired,
 }

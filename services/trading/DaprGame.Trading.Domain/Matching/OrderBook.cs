@@ -113,6 +113,11 @@ public sealed class OrderBook
     /// <summary>Cancels a resting order (<see cref="CancelReason.Requested"/>).</summary>
     /// <returns><see cref="RejectReason.UnknownOrder"/> when no order with this id rests on the book.</returns>
     public RejectReason Cancel<T>(long orderId, ref T listener)
+        where T : IBookListener => Cancel(orderId, CancelReason.Requested, ref listener);
+
+    /// <summary>Takes a resting order off the book for <paramref name="reason"/> (the owner's request, or its expiry).</summary>
+    /// <returns><see cref="RejectReason.UnknownOrder"/> when no order with this id rests on the book.</returns>
+    public RejectReason Cancel<T>(long orderId, CancelReason reason, ref T listener)
         where T : IBookListener
     {
         var slot = _ids.Get(orderId);
@@ -120,7 +125,7 @@ public sealed class OrderBook
         {
             return RejectReason.UnknownOrder;
         }
-        CancelResting(slot, CancelReason.Requested, ref listener);
+        CancelResting(slot, reason, ref listener);
         return RejectReason.None;
     }
 

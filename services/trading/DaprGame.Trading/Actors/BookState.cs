@@ -48,12 +48,15 @@ public sealed class OrderRecord
     /// <summary>How many replacements gave part of the hold back (numbers their release keys).</summary>
     public int Replacements { get; set; }
 
+    /// <summary>When a good-till-date order leaves the book by itself; null for good till cancelled.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
     public bool IsOpen => Status == "open";
 
     public long Remaining => IsOpen ? Quantity - Filled : 0;
 
     public OrderView View(string instrument) =>
-        new(instrument, OrderId, ClientOrderId, Side, Kind, Price, Quantity, Filled, Quantity - Filled, Status, Reason, FillIds);
+        new(instrument, OrderId, ClientOrderId, Side, Kind, Price, Quantity, Filled, Quantity - Filled, Status, Reason, FillIds, ExpiresAt);
 }
 
 /// <summary>An order whose hold was asked for and whose outcome is not saved yet; resolved on activation.</summary>
@@ -92,4 +95,7 @@ public sealed class BookState
     public List<OutboxItem> Outbox { get; set; } = [];
 
     public List<TapeEntry> Tape { get; set; } = [];
+
+    /// <summary>When the <c>expire</c> reminder is due (the earliest open order's expiry when it was set); null: none registered.</summary>
+    public DateTimeOffset? ExpiryDue { get; set; }
 }

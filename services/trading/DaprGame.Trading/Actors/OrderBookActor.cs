@@ -29,10 +29,11 @@ public sealed partial class OrderBookActor(
     TimeProvider time,
     TradingActorClient actors,
     ITradingPublisher publisher,
-    ILogger<OrderBookActor> logger) : Actor(host), IOrderBook
+    ILogger<OrderBookActor> logger) : Actor(host), IOrderBook, IRemindable
 {
     private const string StateKey = "book";
     private const string RetryTimer = "outbox-retry";
+    private const string ExpiryReminder = "expire";
     private const int ClosedOrdersKept = 2_000;
     private const int TapeKept = 2_000;
 
@@ -87,7 +88,7 @@ public sealed partial class OrderBookActor(
         var record = new OrderRecord
         {
             OrderId = orderId, Number = number, PlayerId = call.PlayerId, ClientOrderId = o.ClientOrderId, Side = o.Side, Kind = o.Kind,
-            Price = o.Price, Quantity = o.Quantity, HoldId = holdId, Held = held,
+            Price = o.Price, Quantity = o.Quantity, HoldId = holdId, Held = held, ExpiresAt = o.ExpiresAt,
         };
         _state.Pending.Add(new PendingPlacement(orderId, call.PlayerId, holdId));
         await SaveAsync();
@@ -118,10 +119,14 @@ public sealed partial class OrderBookActor(
         {
             Id = EventId(), OccurredAt = time.GetUtcNow(), StreamId = Stream, Sequence = _state.EventSequence,
             Instrument = InstrumentId, OrderId = orderId, PlayerId = call.PlayerId, ClientOrderId = o.ClientOrderId,
-            Side = o.Side, Kind = o.Kind, Price = o.Price, Quantity = o.Quantity,
+            Side = o.Side, Kind = o.Kind, Price = o.Price, Quantity = o.Quantity, ExpiresAt = o.ExpiresAt,
         });
         Apply(collector, instrument);
         await SaveAndFlushAsync();
+        if (record.IsOpen && record.ExpiresAt is { } expiresAt && (_state.ExpiryDue is not { } due || expiresAt < due))
+        {
+            await ScheduleExpiryAsync();
+        }
         return Answer(record);
     }
 
@@ -227,6 +232,31 @@ public sealed partial class OrderBookActor(
             .Select(c => new CandleView(c.OpenTime, c.Open, c.High, c.Low, c.Close, c.Volume))]));
     }
 
+    /// <summary>
+    /// The <c>expire</c> reminder: takes every good-till-date order whose time has come off the book (its hold goes
+    /// back like a cancel's), then sets the reminder for the next one. A reminder that fires late, or twice, expires
+    /// nothing early and nothing twice: the book's own clock decides.
+    /// </summary>
+    public async Task ReceiveReminderAsync(string reminderName, byte[] state, TimeSpan dueTime, TimeSpan period)
+    {
+        if (reminderName != ExpiryReminder)
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        var collector = new Collector();
+        foreach (var r in _state.Orders.Values.Where(r => r.IsOpen && r.ExpiresAt <= now).OrderBy(r => r.Number).ToList())
+        {
+            _book.Cancel(r.Number, CancelReason.Expired, ref collector);
+        }
+        if (collector.Cancels.Count > 0)
+        {
+            Apply(collector, _instrument!);
+            await SaveAndFlushAsync();
+        }
+        await ScheduleExpiryAsync();
+    }
+
     /// <summary>The retry timer's callback: runs what the outbox still holds.</summary>
     public Task RetryOutboxAsync() => FlushAsync();
 
@@ -261,6 +291,18 @@ public sealed partial class OrderBookActor(
         if ((Int128)o.Price * o.Quantity > long.MaxValue)
         {
             return "price × quantity overflows";
+        }
+        if (o.ExpiresAt is { } expiresAt)
+        {
+            if (o.Kind is not (OrderKind.Limit or OrderKind.PostOnly))
+            {
+                return "only limit and post-only orders rest on the book, so only they take expiresAt";
+            }
+            var now = time.GetUtcNow();
+            if (expiresAt <= now || expiresAt > now + options.MaxOrderLifetime)
+            {
+                return $"expiresAt is after now and at most {options.MaxOrderLifetime} ahead";
+            }
         }
         return null;
     }
@@ -405,6 +447,28 @@ public sealed partial class OrderBookActor(
         ? Reply.Fail<OrderView>(r.RejectCode ?? TradingErrorCodes.Invalid, r.Reason ?? "rejected")
         : Reply.Ok<OrderView>(r.View(InstrumentId));
 
+    /// <summary>Points the <c>expire</c> reminder at the earliest open order's expiry, or removes it when none is left.</summary>
+    private async Task ScheduleExpiryAsync()
+    {
+        var next = _state.Orders.Values.Where(r => r.IsOpen && r.ExpiresAt is not null).Min(r => r.ExpiresAt);
+        if (next == _state.ExpiryDue)
+        {
+            return;
+        }
+        if (next is { } at)
+        {
+            var dueIn = at - time.GetUtcNow();
+            // The period is a backstop: if a firing is lost, the reminder comes back and the book looks again.
+            await RegisterReminderAsync(ExpiryReminder, null, dueIn > TimeSpan.Zero ? dueIn : TimeSpan.Zero, TimeSpan.FromMinutes(1));
+        }
+        else
+        {
+            await UnregisterReminderAsync(ExpiryReminder);
+        }
+        _state.ExpiryDue = next;
+        await SaveAsync();
+    }
+
     private async Task SaveAndFlushAsync()
     {
         Trim();
@@ -526,6 +590,7 @@ public sealed partial class OrderBookActor(
         CancelReason.Replaced => "replaced",
         CancelReason.SelfTrade => "self_trade",
         CancelReason.PostOnlyWouldCross => "would_cross",
+        CancelReason.Expired => "expired",
         _ => "unfilled",
     };
 

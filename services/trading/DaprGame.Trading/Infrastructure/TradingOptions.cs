@@ -35,7 +35,8 @@ public sealed partial record Instrument(string Id, string ItemType, string Curre
 /// <c>iron-sword-GOLD</c>, <c>health-potion-GOLD</c>, <c>dragon-scale-GEM</c>), <c>FeeBasisPoints</c> (100 = 1 % of the
 /// seller's proceeds, a currency sink), <c>MaxPrice</c> / <c>MaxQuantity</c> per order (1,000,000,000 / 1,000,000),
 /// <c>TrustedCallers</c> (apps whose player header is believed: gateway), <c>GrantCallers</c> (apps that may grant:
-/// combat, gateway), <c>TradeTtl</c> (direct trade default lifetime, 00:05:00), <c>SettlementRetry</c> (00:00:05).
+/// combat, gateway), <c>TradeTtl</c> (direct trade default lifetime, 00:05:00), <c>SettlementRetry</c> (00:00:05),
+/// <c>MaxOrderLifetime</c> (the furthest a good-till-date order may expire, 30.00:00:00).
 /// </summary>
 public sealed class TradingOptions
 {
@@ -56,6 +57,8 @@ public sealed class TradingOptions
     public TimeSpan TradeTtl { get; init; } = TimeSpan.FromMinutes(5);
 
     public TimeSpan SettlementRetry { get; init; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan MaxOrderLifetime { get; init; } = TimeSpan.FromDays(30);
 
     /// <summary>The fee on <paramref name="proceeds"/>, rounded down (a seller never pays more than the rate).</summary>
     public long FeeOn(long proceeds) => (long)((Int128)proceeds * FeeBasisPoints / 10_000);
@@ -88,10 +91,12 @@ public sealed class TradingOptions
             GrantCallers = Set(section, "GrantCallers", [DaprGame.Contracts.AppIds.Combat, DaprGame.Contracts.AppIds.Gateway]),
             TradeTtl = section.GetValue("TradeTtl", TimeSpan.FromMinutes(5)),
             SettlementRetry = section.GetValue("SettlementRetry", TimeSpan.FromSeconds(5)),
+            MaxOrderLifetime = section.GetValue("MaxOrderLifetime", TimeSpan.FromDays(30)),
         };
-        if (options.MaxPrice <= 0 || options.MaxQuantity <= 0 || options.TradeTtl <= TimeSpan.Zero || options.SettlementRetry <= TimeSpan.Zero)
+        if (options.MaxPrice <= 0 || options.MaxQuantity <= 0 || options.TradeTtl <= TimeSpan.Zero || options.SettlementRetry <= TimeSpan.Zero
+            || options.MaxOrderLifetime <= TimeSpan.Zero)
         {
-            throw new InvalidOperationException("Trading:MaxPrice, MaxQuantity, TradeTtl and SettlementRetry must be above 0");
+            throw new InvalidOperationException("Trading:MaxPrice, MaxQuantity, TradeTtl, SettlementRetry and MaxOrderLifetime must be above 0");
         }
         return options;
     }
