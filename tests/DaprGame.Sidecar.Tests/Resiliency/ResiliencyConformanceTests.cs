@@ -175,7 +175,7 @@ public abstract class ResiliencyConformanceTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task The_circuit_breaker_opens_after_6_failures_fails_fast_half_opens_after_its_timeout_and_closes_on_success()
+    public async Task The_circuit_breaker_of_a_route_opens_after_6_failures_fails_fast_half_opens_after_its_timeout_and_closes_on_success()
     {
         const string policies = """
             circuitBreakers:
@@ -186,54 +186,56 @@ public abstract class ResiliencyConformanceTests : IAsyncLifetime
             """;
         var clock = new FakeTimeProvider();
         await using var rig = await RigAsync(clock, policies, "apps:\n  target:\n    circuitBreaker: cb");
-        var breaker = rig.Caller.Host.Runtime.Resiliency.ForApp("target")!.Breaker!;
+        // daprd keys an app's breakers by "{appId}:{method}": the flaky route's own breaker. It fails 7 times, then answers 200.
+        const string route = "fail/7/500";
+        var breaker = rig.Caller.Host.Runtime.Resiliency.ForApp("target")!.ForEndpoint(route).Breaker!;
         var timeline = new List<CircuitState> { breaker.State };
 
         for (var i = 0; i < 6; i++)
         {
-            using var failed = await InvokeAsync(rig, "fail/100/500");
+            using var failed = await InvokeAsync(rig, route);
             Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
         }
         timeline.Add(breaker.State);
-        using (var fast = await InvokeAsync(rig, "fail/100/500"))
+        using (var fast = await InvokeAsync(rig, route))
         {
             Assert.Equal(HttpStatusCode.InternalServerError, fast.StatusCode);
             var error = await fast.Content.ReadFromJsonAsync<JsonElement>(Ct);
             Assert.Equal("ERR_DIRECT_INVOKE", error.GetProperty("errorCode").GetString());
             Assert.Equal("failed to invoke, id: target, err: circuit breaker is open", error.GetProperty("message").GetString());
         }
-        using (var fastToo = await InvokeAsync(rig, "healthy"))
+        Assert.Equal(6, rig.App.CallsTo("/" + route));
+        using (var otherRoute = await InvokeAsync(rig, "healthy"))
         {
-            Assert.Equal(HttpStatusCode.InternalServerError, fastToo.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, otherRoute.StatusCode);   // another method of the app has its own, closed breaker
         }
-        Assert.Equal(6, rig.App.TotalCalls);
 
         // Half-open after the timeout: one probe goes through; its failure opens the breaker again.
         clock.Advance(TimeSpan.FromSeconds(30));
         timeline.Add(breaker.State);
-        using (var probe = await InvokeAsync(rig, "fail/100/500"))
+        using (var probe = await InvokeAsync(rig, route))
         {
             Assert.Equal("failure 7", await probe.Content.ReadAsStringAsync(Ct));
         }
         timeline.Add(breaker.State);
-        using (var stillOpen = await InvokeAsync(rig, "healthy"))
+        using (var stillOpen = await InvokeAsync(rig, route))
         {
             Assert.Equal(HttpStatusCode.InternalServerError, stillOpen.StatusCode);
         }
-        Assert.Equal(0, rig.App.CallsTo("/healthy"));
+        Assert.Equal(7, rig.App.CallsTo("/" + route));
 
         // Half-open again; a successful probe closes it and calls flow.
         clock.Advance(TimeSpan.FromSeconds(30));
-        using (var good = await InvokeAsync(rig, "healthy"))
+        using (var good = await InvokeAsync(rig, route))
         {
             Assert.Equal(HttpStatusCode.OK, good.StatusCode);
         }
         timeline.Add(breaker.State);
-        using (var after = await InvokeAsync(rig, "healthy"))
+        using (var after = await InvokeAsync(rig, route))
         {
             Assert.Equal(HttpStatusCode.OK, after.StatusCode);
         }
-        Assert.Equal(2, rig.App.CallsTo("/healthy"));
+        Assert.Equal(9, rig.App.CallsTo("/" + route));
         Assert.Equal([CircuitState.Closed, CircuitState.Open, CircuitState.HalfOpen, CircuitState.Open, CircuitState.Closed], timeline);
     }
 
@@ -255,7 +257,7 @@ public abstract class ResiliencyConformanceTests : IAsyncLifetime
         }
 
         Assert.Equal(5, rig.App.CallsTo("/fail/100/404"));
-        Assert.Equal(CircuitState.Closed, rig.Caller.Host.Runtime.Resiliency.ForApp("target")!.Breaker!.State);
+        Assert.Equal(CircuitState.Closed, rig.Caller.Host.Runtime.Resiliency.ForApp("target")!.ForEndpoint("fail/100/404").Breaker!.State);
     }
 
     [Fact]

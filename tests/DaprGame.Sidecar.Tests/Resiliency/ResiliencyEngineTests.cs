@@ -155,6 +155,26 @@ public sealed class ResiliencyEngineTests
     }
 
     [Fact]
+    public async Task Each_route_of_an_app_has_its_own_breaker_and_only_the_most_recently_used_ones_are_kept()
+    {
+        var spec = new ResiliencySpec();
+        spec.CircuitBreakers["cb"] = new CircuitBreakerPolicy("cb", 1, TimeSpan.Zero, TimeSpan.FromMinutes(1), 1);
+        spec.Apps["a"] = new TargetPolicies(null, null, spec.CircuitBreakers["cb"]) { BreakerCacheSize = 2 };
+        var app = new ResiliencyPolicies(spec, new FakeTimeProvider(), NullLogger.Instance).ForApp("a")!;
+
+        await Assert.ThrowsAsync<IOException>(() => app.ForEndpoint("orders").ExecuteAsync(_ => throw new IOException("down"), cancellationToken: Ct));
+        Assert.Equal(CircuitState.Open, app.ForEndpoint("orders").Breaker!.State);
+        var wallet = app.ForEndpoint("wallet");
+        Assert.Equal(CircuitState.Closed, wallet.Breaker!.State);
+        Assert.Same(app.ForEndpoint("orders"), app.ForEndpoint("orders"));
+
+        // A third route pushes out the least recently used one ("wallet"); "orders" keeps its open breaker.
+        Assert.Equal(CircuitState.Closed, app.ForEndpoint("trades").Breaker!.State);
+        Assert.Equal(CircuitState.Open, app.ForEndpoint("orders").Breaker!.State);
+        Assert.NotSame(wallet, app.ForEndpoint("wallet"));
+    }
+
+    [Fact]
     public async Task An_open_breaker_stops_the_retries_at_once()
     {
         var spec = new ResiliencySpec();

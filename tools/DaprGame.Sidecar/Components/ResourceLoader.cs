@@ -271,7 +271,12 @@ public static class ResourceLoader
         var targets = doc["spec"]["targets"];
         foreach (var (name, node) in targets["apps"].Entries())
         {
-            into.Apps[name] = Target(node, into);
+            var size = node["circuitBreakerCacheSize"].AsInt() ?? TargetPolicies.DefaultBreakerCacheSize;
+            if (size < 1)
+            {
+                throw new FormatException($"'{node.Path}.circuitBreakerCacheSize' must be at least 1");
+            }
+            into.Apps[name] = Target(node, into) with { BreakerCacheSize = size };
         }
         foreach (var (name, node) in targets["actors"].Entries())
         {

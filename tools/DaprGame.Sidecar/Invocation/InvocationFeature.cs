@@ -134,9 +134,10 @@ public sealed class InvocationFeature : ISidecarFeature, IInProcessInvocationTar
         }
     }
 
+    // daprd keys an app's circuit breakers by "{appId}:{method}" (the method path without its query).
     private Task ForwardUntracedAsync(HttpContext context, string appId, string methodPathAndQuery, string traceparent) =>
         _runtime.Resiliency.ForApp(appId) is { } policies
-            ? ForwardWithPoliciesAsync(context, appId, methodPathAndQuery, traceparent, policies)
+            ? ForwardWithPoliciesAsync(context, appId, methodPathAndQuery, traceparent, policies.ForEndpoint(PathOnly(methodPathAndQuery).TrimStart('/')))
             : ForwardDirectAsync(context, appId, methodPathAndQuery, traceparent);
 
     /// <summary>No policy for the target: the hot path. The body streams through; only daprd's built-in retries apply.</summary>

@@ -25,8 +25,14 @@ public sealed class ResiliencyExecutor
     private readonly TimeProvider _time;
     private readonly Func<double> _random;
 
+    private readonly Action<string, CircuitState, CircuitState>? _onBreakerChange;
+    private readonly object _endpointsLock = new();
+    private readonly Dictionary<string, LinkedListNode<(string Endpoint, ResiliencyExecutor Executor)>> _endpoints = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Endpoint, ResiliencyExecutor Executor)> _endpointsByUse = new();
+
     internal ResiliencyExecutor(string target, TargetPolicies policies, TimeProvider time, Func<double> random, Action<string, CircuitState, CircuitState>? onBreakerChange)
     {
+        _onBreakerChange = onBreakerChange;
         Target = target;
         Policies = policies;
         _time = time;
@@ -44,6 +50,37 @@ public sealed class ResiliencyExecutor
 
     /// <summary>The target's live breaker; null without a circuit breaker policy.</summary>
     public CircuitBreaker? Breaker { get; }
+
+    /// <summary>
+    /// The executor for one endpoint of this target: the same policies with the endpoint's own circuit breaker. daprd
+    /// keys an app's breakers by <c>{appId}:{method}</c>, so a failing route opens its breaker without stopping the app's
+    /// other routes; it keeps the <see cref="TargetPolicies.BreakerCacheSize"/> most recently used ones. Without a
+    /// breaker policy there is nothing per endpoint, and this executor is returned.
+    /// </summary>
+    public ResiliencyExecutor ForEndpoint(string endpoint)
+    {
+        if (Policies.CircuitBreaker is null)
+        {
+            return this;
+        }
+        lock (_endpointsLock)
+        {
+            if (_endpoints.TryGetValue(endpoint, out var node))
+            {
+                _endpointsByUse.Remove(node);
+                _endpointsByUse.AddFirst(node);
+                return node.Value.Executor;
+            }
+            var created = new ResiliencyExecutor($"{Target}:{endpoint}", Policies, _time, _random, _onBreakerChange);
+            _endpoints[endpoint] = _endpointsByUse.AddFirst((endpoint, created));
+            if (_endpoints.Count > Policies.BreakerCacheSize)
+            {
+                _endpoints.Remove(_endpointsByUse.Last!.Value.Endpoint);
+                _endpointsByUse.RemoveLast();
+            }
+            return created;
+        }
+    }
 
     /// <summary>True when a failed attempt may be repeated, so the caller must keep the request replayable.</summary>
     public bool HasRetries => Policies.Retry is { MaxRetries: not 0 };

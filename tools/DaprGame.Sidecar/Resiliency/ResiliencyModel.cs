@@ -133,6 +133,15 @@ public sealed record CircuitBreakerPolicy(string Name, int ConsecutiveFailures, 
 /// <summary>The policies that apply to one target (an app, an actor type, a component direction).</summary>
 public sealed record TargetPolicies(TimeSpan? Timeout, RetryPolicy? Retry, CircuitBreakerPolicy? CircuitBreaker)
 {
+    /// <summary>daprd's default <c>circuitBreakerCacheSize</c> for app targets.</summary>
+    public const int DefaultBreakerCacheSize = 100;
+
+    /// <summary>
+    /// App targets: how many per-method circuit breakers are kept (<c>circuitBreakerCacheSize</c>); the least recently used
+    /// one is dropped beyond it, as daprd's LRU does.
+    /// </summary>
+    public int BreakerCacheSize { get; init; } = DefaultBreakerCacheSize;
+
     /// <summary>True when nothing applies: callers then take their fast path.</summary>
     public bool IsEmpty => Timeout is null && Retry is null && CircuitBreaker is null;
 }
@@ -199,7 +208,10 @@ public sealed class ResiliencySpec
         return new TargetPolicies(
             target?.Timeout ?? First(Timeouts, prefixes, "TimeoutPolicy"),
             target?.Retry ?? FirstRef(Retries, prefixes, "RetryPolicy"),
-            target?.CircuitBreaker ?? FirstRef(CircuitBreakers, prefixes, "CircuitBreakerPolicy"));
+            target?.CircuitBreaker ?? FirstRef(CircuitBreakers, prefixes, "CircuitBreakerPolicy"))
+        {
+            BreakerCacheSize = target?.BreakerCacheSize ?? TargetPolicies.DefaultBreakerCacheSize,
+        };
     }
 
     /// <summary>Default policy name prefixes from most to least specific (shared/dapr-contract.md §5.1).</summary>
