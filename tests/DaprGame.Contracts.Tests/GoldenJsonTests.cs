@@ -112,7 +112,7 @@ public sealed class TradingEventShapeTests
     public void Every_trading_golden_is_recognised_as_its_own_type()
     {
         var trading = Samples.All.Where(s => s.Key.Namespace == typeof(DaprGame.Contracts.Trading.TradingFill).Namespace).ToList();
-        Assert.Equal(8, trading.Count);
+        Assert.Equal(9, trading.Count);
         foreach (var (type, sample) in trading)
         {
             var json = JsonSerializer.SerializeToElement(sample, type, ServiceDefaults.JsonOptions);

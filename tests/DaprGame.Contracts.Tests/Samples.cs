@@ -94,6 +94,12 @@ public static class Samples
             Instrument = "iron-sword-GOLD", FromSequence = 42, ToSequence = 43,
             Changes = [new DepthLevelChange(42, OrderSide.Buy, 1500, 2), new DepthLevelChange(43, OrderSide.Sell, 1600, 0)],
         },
+        [typeof(TradingWalletChanged)] = new TradingWalletChanged
+        {
+            Id = "trading/wallet/bob:7", OccurredAt = At, StreamId = "trading/wallet/bob", Sequence = 7,
+            PlayerId = "bob", Key = "settle:f-iron-sword-GOLD-41:2", FirstEntry = 19, LastEntry = 19,
+            Entries = [new WalletEntryChange(19, "credit", "currency:GOLD", 1485, 0, 2485, 300, null)],
+        },
         [typeof(TradingSettlementCompleted)] = new TradingSettlementCompleted
         {
             Id = "trading/settlement/f-iron-sword-GOLD-41:completed", OccurredAt = At, StreamId = "trading/settlement/f-iron-sword-GOLD-41", Sequence = 1,

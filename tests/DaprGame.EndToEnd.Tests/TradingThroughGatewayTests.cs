@@ -79,15 +79,35 @@ public sealed class TradingThroughGatewayTests
         }
         // The seller's socket carried its order's acceptance, the fill and the settlement — and no other player's orders.
         var sellerEvents = new List<string>();
-        await ReceiveUntilAsync(sellerSocket, f =>
+        var sellerGold = new List<long>();
+        void Note(JsonElement f)
         {
             sellerEvents.Add(f.GetProperty("type").GetString()!);
+            if (sellerEvents[^1] == TradingWalletChanged.EventType)
+            {
+                Assert.Equal(sellerId, f.GetProperty("data").GetProperty("playerId").GetString());
+                sellerGold.AddRange(f.GetProperty("data").GetProperty("entries").EnumerateArray()
+                    .Where(e => e.GetProperty("asset").GetString() == "currency:GOLD").Select(e => e.GetProperty("availableAfter").GetInt64()));
+            }
+        }
+        await ReceiveUntilAsync(sellerSocket, f =>
+        {
+            Note(f);
             return sellerEvents[^1] == TradingSettlementCompleted.EventType;
         }, ct);
         Assert.Contains(TradingOrderAccepted.EventType, sellerEvents);
         Assert.Contains(TradingFill.EventType, sellerEvents);
         Assert.DoesNotContain(TradingBookDelta.EventType, sellerEvents);
         Assert.Equal(1, sellerEvents.Count(e => e == TradingOrderAccepted.EventType));
+        // Balance pushes: the seller's own wallet changes (the hold, then the proceeds) reach its socket too.
+        if (!sellerGold.Contains(396))
+        {
+            await ReceiveUntilAsync(sellerSocket, f =>
+            {
+                Note(f);
+                return sellerGold.Contains(396);
+            }, ct);
+        }
 
         var (_, buyerWallet) = await SendAsync(http, buyer, HttpMethod.Get, "/v1/trading/wallet", null, ct);
         var (_, sellerWallet) = await SendAsync(http, seller, HttpMethod.Get, "/v1/trading/wallet", null, ct);

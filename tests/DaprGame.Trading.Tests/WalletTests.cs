@@ -37,6 +37,17 @@ public sealed class WalletTests
         var entry = Assert.Single(ledger);
         Assert.Equal(500, entry.DeltaAvailable);
         Assert.Contains("admin mint by admin-1", entry.Reason, StringComparison.Ordinal);
+
+        // One change, so one wallet event (version 1), carrying the balance after it; the replays published nothing.
+        var changed = (await rig.NextEventAsync("trading.wallet.changed.v1"))["data"]!;
+        Assert.Equal("bob", changed["playerId"]!.GetValue<string>());
+        Assert.Equal(1, changed["sequence"]!.GetValue<long>());
+        Assert.Equal("admin:mint:welcome-bonus", changed["key"]!.GetValue<string>());   // the ledger key of an admin mint
+        var moved = Assert.Single(changed["entries"]!.AsArray());
+        Assert.Equal("currency:GOLD", moved!["asset"]!.GetValue<string>());
+        Assert.Equal(500, moved["availableAfter"]!.GetValue<long>());
+        await rig.MintAsync("bob", TradingRig.Gold(1), key: "second");
+        Assert.Equal(2, (await rig.NextEventAsync("trading.wallet.changed.v1"))["data"]!["sequence"]!.GetValue<long>());
     }
 
     [Fact]

@@ -212,6 +212,40 @@ public sealed record TradingTradeChanged : IntegrationEvent
 }
 
 /// <summary>
+/// A player's wallet changed: one applied command (a hold, a settlement step, a grant, a mint…) and the ledger entries it
+/// wrote, each with the balance after it. Stream <c>trading/wallet/{playerId}</c>; <see cref="IntegrationEvent.Sequence"/>
+/// is the wallet's version, one per change, so a client that sees a gap knows it missed one and re-reads the wallet.
+/// Published after the change is saved, best effort: the wallet itself (<c>GET /v1/wallet</c>) is the truth.
+/// </summary>
+public sealed record TradingWalletChanged : IntegrationEvent
+{
+    public const string EventType = "trading.wallet.changed.v1";
+
+    public required string PlayerId { get; init; }
+
+    /// <summary>The command's idempotency key (for example <c>settle:f-iron-sword-GOLD-7:2</c>).</summary>
+    public required string Key { get; init; }
+
+    /// <summary>The ledger sequence of the command's first and last entries.</summary>
+    public required long FirstEntry { get; init; }
+
+    public required long LastEntry { get; init; }
+
+    public required IReadOnlyList<WalletEntryChange> Entries { get; init; }
+
+    public bool Equals(TradingWalletChanged? other) =>
+        other is not null && base.Equals(other) && PlayerId == other.PlayerId && Key == other.Key && FirstEntry == other.FirstEntry
+        && LastEntry == other.LastEntry && Entries.SequenceEqual(other.Entries);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), PlayerId, Key, FirstEntry, LastEntry, Entries.Count);
+}
+
+/// <summary>One ledger entry of a <see cref="TradingWalletChanged"/>: what moved for one asset and where it now stands.</summary>
+/// <param name="Kind"><c>credit</c>, <c>debit</c>, <c>hold</c>, <c>capture</c> or <c>release</c>.</param>
+/// <param name="Asset"><c>currency:{code}</c>, <c>stack:{itemType}</c> or <c>instance:{id}</c>, as in the ledger.</param>
+public sealed record WalletEntryChange(long Sequence, string Kind, string Asset, long DeltaAvailable, long DeltaHeld, long AvailableAfter, long HeldAfter, string? HoldId);
+
+/// <summary>
 /// Reading trading events without their CloudEvent envelope (a subscriber behind the SDK's CloudEvents middleware gets
 /// only the data): which event a JSON object is, told by the fields only that event has, and which players it names.
 /// </summary>
@@ -225,6 +259,10 @@ public static class TradingEventShapes
             return null;
         }
         bool Has(string name) => e.TryGetProperty(name, out _);
+        if (Has("firstEntry") && Has("lastEntry"))
+        {
+            return TradingWalletChanged.EventType;
+        }
         if (Has("tradeId") && e.TryGetProperty("status", out var status) && status.ValueKind == System.Text.Json.JsonValueKind.String)
         {
             return TradingTradeChanged.EventTypeOf(status.GetString()!);

@@ -46,6 +46,20 @@ public sealed class WalletTests
     }
 
     [Fact]
+    public void The_version_counts_changes_once_each_whatever_their_entries_and_not_replays_or_refusals()
+    {
+        var wallet = Funded();   // one credit of five assets
+        Assert.Equal(1, wallet.Version);
+
+        Assert.True(wallet.Hold("h1", "order-1", AssetBundle.Currency("GOLD", 100), "order", T0).Ok);
+        Assert.True(wallet.Hold("h1", "order-1", AssetBundle.Currency("GOLD", 100), "order", T0).Replayed);
+        Assert.False(wallet.Debit("too-much", AssetBundle.Currency("GOLD", 5_000), "spend", T0).Ok);
+        Assert.Equal(2, wallet.Version);
+
+        Assert.Equal(2, Wallet.FromState(wallet.ToState()).Version);
+    }
+
+    [Fact]
     public void Credit_answers_with_the_last_entry_written()
     {
         var wallet = Funded();

@@ -229,6 +229,18 @@ public sealed class OrderBookTests
     }
 
     [Fact]
+    public void An_expiry_is_a_cancel_that_reports_its_reason()
+    {
+        var book = NewBook();
+        Limit(book, 1, 1, Side.Sell, 100, 2);
+        var recorder = new Recorder();
+
+        Assert.Equal(RejectReason.None, book.Cancel(1, CancelReason.Expired, ref recorder));
+        Assert.Equal<BookEvent>([new Cancelled(1, 1, Side.Sell, 100, 2, CancelReason.Expired), new DepthChanged(Side.Sell, 100, 0, 2)], recorder.Events);
+        Assert.Equal(RejectReason.UnknownOrder, book.Cancel(1, CancelReason.Expired, ref recorder));
+    }
+
+    [Fact]
     public void Replace_that_shrinks_at_the_same_price_keeps_time_priority()
     {
         var book = NewBook();

@@ -48,6 +48,9 @@ public sealed class Wallet
     /// <summary>The sequence of the last entry written (0: none yet).</summary>
     public long LastSequence => _lastSequence;
 
+    /// <summary>Grows by one with every command that wrote entries (0: none yet); replays and refusals leave it.</summary>
+    public long Version { get; private set; }
+
     /// <summary>A new, empty wallet.</summary>
     public static Wallet Open(string playerId)
     {
@@ -203,6 +206,7 @@ public sealed class Wallet
         Keys = [.. _keyOrder.Select(Clone)],
         Entries = [.. _entries],
         LastSequence = _lastSequence,
+        Version = Version,
     };
 
     /// <summary>A wallet as it was stored. Throws <see cref="ArgumentException"/> when the state breaks an invariant.</summary>
@@ -267,6 +271,7 @@ public sealed class Wallet
         Require(state.Entries.Count == 0 || state.Entries[^1].Sequence == state.LastSequence, "last entry is not LastSequence");
         wallet._entries.AddRange(state.Entries);
         wallet._lastSequence = state.LastSequence;
+        wallet.Version = state.Version;
         return wallet;
     }
 
@@ -292,7 +297,12 @@ public sealed class Wallet
             Prune(at);
             return new LedgerOutcome(refusal.Error, refusal.Message, false, 0);
         }
+        var before = _lastSequence;
         apply(command, at);
+        if (_lastSequence != before)
+        {
+            Version++;
+        }
         Remember(command.Key, fingerprint, LedgerError.None, null, _lastSequence, at);
         Prune(at);
         return new LedgerOutcome(LedgerError.None, null, false, _lastSequence);

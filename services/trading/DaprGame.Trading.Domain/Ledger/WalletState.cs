@@ -32,6 +32,9 @@ public sealed class WalletState
 
     /// <summary>The sequence of the last entry ever written (entries are numbered 1, 2, … per wallet).</summary>
     public long LastSequence { get; set; }
+
+    /// <summary>How many commands changed the wallet (one per change, however many entries it wrote).</summary>
+    public long Version { get; set; }
 }
 
 /// <summary>An open hold as stored.</summary>

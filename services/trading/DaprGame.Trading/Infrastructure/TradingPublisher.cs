@@ -29,6 +29,7 @@ public sealed record StoredEvent(string Id, string Type, string Topic, JsonEleme
         TradingSettlementCompleted => TradingSettlementCompleted.EventType,
         TradingSettlementCompensated => TradingSettlementCompensated.EventType,
         TradingTradeChanged t => TradingTradeChanged.EventTypeOf(t.Status),
+        TradingWalletChanged => TradingWalletChanged.EventType,
         _ => throw new ArgumentOutOfRangeException(nameof(evt), evt.GetType().Name, "not a trading event"),
     };
 }
