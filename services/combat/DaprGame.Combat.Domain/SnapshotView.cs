@@ -109,11 +109,11 @@ public sealed class SnapshotView
             }
             if ((mask & SnapshotFormat.XField) != 0)
             {
-                view = view with { X = checked(view.X + reader.ReadSigned()) };
+                view = view with { X = Offset(view.X, reader.ReadSigned()) };
             }
             if ((mask & SnapshotFormat.YField) != 0)
             {
-                view = view with { Y = checked(view.Y + reader.ReadSigned()) };
+                view = view with { Y = Offset(view.Y, reader.ReadSigned()) };
             }
             if ((mask & SnapshotFormat.HealthField) != 0)
             {
@@ -138,6 +138,12 @@ public sealed class SnapshotView
     {
         var count = reader.ReadVarintInt();
         return count > reader.Remaining / minBytes ? throw new InvalidDataException($"count {count} exceeds the snapshot's size") : count;
+    }
+
+    private static int Offset(int value, int change)
+    {
+        var sum = (long)value + change;
+        return sum is < int.MinValue or > int.MaxValue ? throw new InvalidDataException("a position change overflows") : (int)sum;
     }
 
     private void Remember(int tick, Dictionary<int, EntityView> view)

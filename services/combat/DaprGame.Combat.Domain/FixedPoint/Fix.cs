@@ -83,13 +83,30 @@ internal static class IntegerMath
     }
 
     /// <summary>
-    /// Scales (<paramref name="x"/>, <paramref name="y"/>) to length <paramref name="length"/> (rounded toward zero),
-    /// without angles: divide by the integer length. A zero vector stays zero.
+    /// Scales (<paramref name="x"/>, <paramref name="y"/>) to length <paramref name="length"/> (each axis rounded
+    /// toward zero, so the result is never longer), without angles: the vector is first shifted up to about 2³⁰ so
+    /// the integer square root of its squared length is exact to a billionth, then divided by it. Zero stays zero.
     /// </summary>
     public static (int X, int Y) Normalize(long x, long y, int length)
     {
+        if (x == 0 && y == 0)
+        {
+            return (0, 0);
+        }
+        var largest = Math.Max(Math.Abs(x), Math.Abs(y));
+        var shift = BitOperations.LeadingZeroCount((ulong)largest) - 34;
+        if (shift > 0)
+        {
+            x <<= shift;
+            y <<= shift;
+        }
+        else if (shift < 0)
+        {
+            x >>= -shift;
+            y >>= -shift;
+        }
         var magnitude = (long)Sqrt((ulong)(x * x + y * y));
-        return magnitude == 0 ? (0, 0) : ((int)(x * length / magnitude), (int)(y * length / magnitude));
+        return ((int)(x * length / magnitude), (int)(y * length / magnitude));
     }
 
     /// <summary>The vector unchanged when no longer than <paramref name="length"/>, else scaled down to it.</summary>

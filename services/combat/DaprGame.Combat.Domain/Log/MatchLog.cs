@@ -52,6 +52,8 @@ internal sealed class MatchLogWriter
 
     public int Length => _length;
 
+    public int Capacity => _buffer.Length;
+
     public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
 
     public void Join(string player, int team)

@@ -225,6 +225,27 @@ internal sealed partial class Match : IMatchSimulation
         Enqueue(_players[playerIndex], input);
     }
 
+    /// <summary>Puts an entity somewhere directly, outside any step (scenario setup in tests and tools; not logged).</summary>
+    internal void Place(int entity, Fix x, Fix y)
+    {
+        ref var body = ref _bodies.Get(entity);
+        body.X = x;
+        body.Y = y;
+        _history.Record(_tick, _bodies, _players, _entities.SlotCapacity);
+    }
+
+    /// <summary>Player ids in join order (the order snapshots' frames and the log index them by).</summary>
+    internal IEnumerable<string> PlayerIds => _players.Select(p => p.Id);
+
+    internal int PlayerIndex(string playerId) => _playersById[playerId].Index;
+
+    internal ref Body BodyOf(int entity) => ref _bodies.Get(entity);
+
+    internal int BodyCount => _bodies.Count;
+
+    /// <summary>Bytes the log and hash list have reserved: while it stays the same, a step has no amortised growth to pay.</summary>
+    internal long ReservedCapacity => _log.Capacity + ((long)_hashes.Capacity << 3);
+
     private int ActivePlayers()
     {
         var count = 0;
