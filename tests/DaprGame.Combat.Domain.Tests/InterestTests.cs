@@ -67,7 +67,7 @@ public sealed class InterestTests
 
         Assert.True(entered > 200 && left > 200, $"{entered} entered and {left} left interest");
         Assert.True(hiddenEnemyTicks > 10_000, $"{hiddenEnemyTicks} hidden entity-ticks");
-        Assert.True(deltaBytes * 3 < fullBytes, $"delta {deltaBytes} B vs full {fullBytes} B");
+        Assert.True(deltaBytes * 3 < fullBytes * 2, $"delta {deltaBytes} B vs full {fullBytes} B");
     }
 
     [Fact]

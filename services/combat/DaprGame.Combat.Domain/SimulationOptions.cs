@@ -16,7 +16,7 @@ public sealed record SimulationOptions
     /// <summary>How far before the next tick an input's tick may be before it is <see cref="InputVerdict.RejectedStale"/>.</summary>
     public int StaleTicks { get; init; } = 32;
 
-    /// <summary>A player's refused or clamped inputs raise <see cref="CheatFlagged"/> at this count…</summary>
+    /// <summary>A player's refused inputs (clamped ones do not count) raise <see cref="CheatFlagged"/> at this count…</summary>
     public int CheatFlagThreshold { get; init; } = 20;
 
     /// <summary>…and again after every further this many.</summary>

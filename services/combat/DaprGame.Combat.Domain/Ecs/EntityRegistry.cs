@@ -1,8 +1,8 @@
 namespace DaprGame.Combat.Domain.Ecs;
 
 /// <summary>
-/// Hands out entity ids: the low 16 bits are a slot (1–65,535), the bits above it the slot's generation, bumped
-/// each time the slot is freed, so a stale id never names the entity that reused its slot. Freed slots are reused
+/// Hands out entity ids: the low 16 bits are a slot (1–65,535), the bits above it the slot's generation (0 at
+/// first, so early ids are small varints in snapshots), bumped each time the slot is freed, so a stale id never names the entity that reused its slot. Freed slots are reused
 /// last-in first-out; the free list is simulation state (it decides the next id), so it is hashed.
 /// </summary>
 internal sealed class EntityRegistry
@@ -42,7 +42,6 @@ internal sealed class EntityRegistry
                 Array.Resize(ref _generations, _generations.Length * 2);
                 Array.Resize(ref _free, _free.Length * 2);
             }
-            _generations[slot] = 1;
         }
         AliveCount++;
         return (_generations[slot] << SlotBits) | slot;
@@ -58,7 +57,7 @@ internal sealed class EntityRegistry
     {
         var slot = entity & SlotMask;
         // Generations wrap within 15 bits so ids stay positive ints.
-        _generations[slot] = (_generations[slot] & 0x7FFF) + 1;
+        _generations[slot] = (_generations[slot] + 1) & 0x7FFF;
         _free[_freeCount++] = slot;
         AliveCount--;
     }

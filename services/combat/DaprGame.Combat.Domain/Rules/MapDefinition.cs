@@ -6,7 +6,9 @@ namespace DaprGame.Combat.Domain.Rules;
 internal readonly record struct Obstacle(int MinX, int MinY, int MaxX, int MaxY);
 
 /// <summary>A map: its size in world units (positions run from 0 to the size), walls and player spawn points.</summary>
-internal sealed record MapDefinition(string Name, int Width, int Height, IReadOnlyList<Obstacle> Obstacles, IReadOnlyList<(int X, int Y)> SpawnPoints)
+/// <remarks>Arrays, not lists: movement checks every wall for every entity each tick, and a foreach over an
+/// interface would allocate an enumerator each time.</remarks>
+internal sealed record MapDefinition(string Name, int Width, int Height, Obstacle[] Obstacles, (int X, int Y)[] SpawnPoints)
 {
     public static readonly MapDefinition Arena = new("arena", 64, 64,
         [new(14, 14, 20, 20), new(44, 14, 50, 20), new(14, 44, 20, 50), new(44, 44, 50, 50), new(30, 28, 34, 36)],
@@ -37,8 +39,9 @@ internal sealed record MapDefinition(string Name, int Width, int Height, IReadOn
     /// <summary>Whether a circle of <paramref name="radius"/> at (x, y) overlaps a wall (walls grown by the radius; corners count as square).</summary>
     public bool Blocked(Fix x, Fix y, Fix radius)
     {
-        foreach (var o in Obstacles)
+        for (var i = 0; i < Obstacles.Length; i++)
         {
+            ref readonly var o = ref Obstacles[i];
             if (x > Fix.FromInt(o.MinX) - radius && x < Fix.FromInt(o.MaxX) + radius &&
                 y > Fix.FromInt(o.MinY) - radius && y < Fix.FromInt(o.MaxY) + radius)
             {

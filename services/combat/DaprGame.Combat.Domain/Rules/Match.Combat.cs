@@ -117,8 +117,9 @@ internal sealed partial class Match
     private long WallDistance(long ox, long oy, int dx, int dy)
     {
         var best = long.MaxValue;
-        foreach (var o in _map.Obstacles)
+        for (var i = 0; i < _map.Obstacles.Length; i++)
         {
+            ref readonly var o = ref _map.Obstacles[i];
             long enter = long.MinValue;
             long exit = long.MaxValue;
             if (!Slab(ox, dx, (long)o.MinX << Fix.FractionBits, (long)o.MaxX << Fix.FractionBits, ref enter, ref exit) ||

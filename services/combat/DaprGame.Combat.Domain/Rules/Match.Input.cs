@@ -13,7 +13,8 @@ internal sealed partial class Match
     /// player's own entity → not too far ahead or behind the next tick → under the per-tick input limit → weapons
     /// ready at the next tick (and not already used by an input queued for it) → a move longer than 1000 is scaled
     /// down to 1000 and accepted as <see cref="InputVerdict.ClampedSpeed"/>. Refusals leave the simulation state
-    /// untouched; every verdict but <see cref="InputVerdict.Accepted"/> is counted.
+    /// untouched; every verdict but <see cref="InputVerdict.Accepted"/> is counted, and a player's refusals (not
+    /// clamps) raise <see cref="CheatFlagged"/> at the configured threshold and every repeat after it.
     /// </summary>
     public InputVerdict Submit(string playerId, in PlayerInput input)
     {
@@ -101,7 +102,8 @@ internal sealed partial class Match
     private InputVerdict Count(PlayerSlot? player, InputVerdict verdict)
     {
         _verdicts[verdict] = _verdicts.GetValueOrDefault(verdict) + 1;
-        if (player is null)
+        // Only refusals count toward a flag: a clamped move still plays (a client may send a full-speed diagonal).
+        if (player is null || verdict == InputVerdict.ClampedSpeed)
         {
             return verdict;
         }

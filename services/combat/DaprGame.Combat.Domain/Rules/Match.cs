@@ -312,7 +312,7 @@ internal sealed partial class Match : IMatchSimulation
 
     private (Fix X, Fix Y) PlayerSpawnPoint()
     {
-        var (x, y) = _map.SpawnPoints[_random.Next(_map.SpawnPoints.Count)];
+        var (x, y) = _map.SpawnPoints[_random.Next(_map.SpawnPoints.Length)];
         return (Fix.FromInt(x), Fix.FromInt(y));
     }
 
