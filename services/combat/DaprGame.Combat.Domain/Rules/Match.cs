@@ -37,6 +37,7 @@ internal sealed partial class Match : IMatchSimulation
     private readonly List<(PlayerSlot Player, int Entity, bool Join)> _membership = [];
     private readonly TickHistory _history;
     private readonly SnapshotWriter _snapshots;
+    private SnapshotWriter? _unfiltered;
     private readonly MatchLogWriter _log;
     private readonly List<ulong> _hashes = [];
     private readonly Dictionary<InputVerdict, long> _verdicts = [];
@@ -188,6 +189,28 @@ internal sealed partial class Match : IMatchSimulation
         var frame = _history.Get(_tick)!;
         var baseline = baselineTick > 0 && baselineTick <= _tick ? _history.Get(baselineTick) : null;
         return _snapshots.Write(frame, baseline, player.Index, player.LastProcessedSequence, output);
+    }
+
+    /// <summary>
+    /// A snapshot from any entity's point of view (no team), for tools and benchmarks that need more viewers than a
+    /// match has players. With <paramref name="unfiltered"/> the radius covers the whole map: everything is sent.
+    /// </summary>
+    internal int WriteSnapshotFrom(int viewer, int baselineTick, IBufferWriter<byte> output, bool unfiltered = false)
+    {
+        var frame = _history.Get(_tick)!;
+        var baseline = baselineTick > 0 && baselineTick <= _tick ? _history.Get(baselineTick) : null;
+        var writer = unfiltered ? _unfiltered ??= new SnapshotWriter(_history, 2 * Math.Max(_map.Width, _map.Height)) : _snapshots;
+        return writer.Write(frame, viewer, 0, baseline, viewer, 0, 0, output);
+    }
+
+    internal IEnumerable<int> BotEntities
+    {
+        get
+        {
+            var entities = _fighters.Entities.ToArray();
+            var fighters = _fighters.Dense.ToArray();
+            return entities.Where((_, i) => fighters[i].Player < 0);
+        }
     }
 
     public MatchResult Result()

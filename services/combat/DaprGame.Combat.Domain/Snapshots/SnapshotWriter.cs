@@ -23,18 +23,27 @@ internal sealed class SnapshotWriter(TickHistory history, int interestRadius)
     private int[] _inCurrent = new int[256];
     private int _stamp;
 
-    /// <summary>Writes the snapshot and returns its length.</summary>
+    /// <summary>Writes what <paramref name="player"/> sees and returns the snapshot's length.</summary>
     public int Write(Frame frame, Frame? baseline, int player, uint lastSequence, IBufferWriter<byte> output)
     {
-        var currentCount = Collect(frame, player, ref _current);
-        var baselineCount = baseline is null ? 0 : Collect(baseline, player, ref _baseline);
+        var own = player < frame.PlayerCount ? frame.PlayerEntities[player] : 0;
+        var team = player < frame.PlayerCount ? frame.PlayerTeams[player] : 0;
+        var baseOwn = baseline is not null && player < baseline.PlayerCount ? baseline.PlayerEntities[player] : 0;
+        var baseTeam = baseline is not null && player < baseline.PlayerCount ? baseline.PlayerTeams[player] : 0;
+        return Write(frame, own, team, baseline, baseOwn, baseTeam, lastSequence, output);
+    }
+
+    /// <summary>Writes what a viewer at entity <paramref name="own"/> on <paramref name="team"/> sees (at each of the two ticks).</summary>
+    public int Write(Frame frame, int own, int team, Frame? baseline, int baselineOwn, int baselineTeam, uint lastSequence, IBufferWriter<byte> output)
+    {
+        var currentCount = Collect(frame, own, team, ref _current);
+        var baselineCount = baseline is null ? 0 : Collect(baseline, baselineOwn, baselineTeam, ref _baseline);
         var capacity = SnapshotFormat.MaxHeaderBytes + 5 + (currentCount + baselineCount) * SnapshotFormat.MaxRecordBytes;
         if (_buffer.Length < capacity)
         {
             _buffer = new byte[Math.Max(capacity, _buffer.Length * 2)];
         }
         var b = _buffer.AsSpan();
-        var own = player < frame.PlayerCount ? frame.PlayerEntities[player] : 0;
         var p = 0;
         b[p++] = baseline is null ? SnapshotFormat.Full : SnapshotFormat.Delta;
         p = Varint.Write(b, p, (uint)frame.Tick);
@@ -176,10 +185,11 @@ internal sealed class SnapshotWriter(TickHistory history, int interestRadius)
     }
 
     /// <summary>
-    /// The indices (into the frame's states) of what <paramref name="player"/> sees: every entity within the interest
-    /// radius of the player's entity, found through the grid, and every team-mate wherever they are.
+    /// The indices (into the frame's states) of what a viewer sees: every entity within the interest radius of the
+    /// viewer's entity <paramref name="viewer"/>, found through the grid, and every player of its team (not 0)
+    /// wherever they are.
     /// </summary>
-    public int Collect(Frame frame, int player, ref int[] output)
+    public int Collect(Frame frame, int viewer, int team, ref int[] output)
     {
         EnsureSlots(frame);
         if (output.Length < frame.Count)
@@ -188,11 +198,7 @@ internal sealed class SnapshotWriter(TickHistory history, int interestRadius)
         }
         var seen = ++_stamp;
         var count = 0;
-        if (player >= frame.PlayerCount)
-        {
-            return 0;
-        }
-        var own = frame.IndexOf(frame.PlayerEntities[player]);
+        var own = frame.IndexOf(viewer);
         if (own >= 0)
         {
             var px = frame.States[own].X;
@@ -219,12 +225,11 @@ internal sealed class SnapshotWriter(TickHistory history, int interestRadius)
                 }
             }
         }
-        var team = frame.PlayerTeams[player];
         if (team != 0)
         {
             for (var other = 0; other < frame.PlayerCount; other++)
             {
-                if (other == player || frame.PlayerTeams[other] != team)
+                if (frame.PlayerTeams[other] != team)
                 {
                     continue;
                 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using DaprGame.Combat.Domain.Ecs;
 using DaprGame.Combat.Domain.Rules;
 
@@ -90,15 +91,17 @@ internal sealed class TickHistory
         var frame = _frames[tick % Capacity];
         frame.Tick = tick;
         var count = bodies.Count;
+        // Sixty-four frames each grow on their own; sizing them with headroom keeps a count that wobbles around a
+        // boundary (rockets coming and going) from reallocating one frame after another.
         if (frame.States.Length < count)
         {
-            var size = Math.Max(count, frame.States.Length * 2);
+            var size = (int)BitOperations.RoundUpToPowerOf2((uint)(count + count / 4));
             frame.States = new EntityState[size];
             frame.Next = new int[size];
         }
         if (frame.IndexBySlot.Length < slotCapacity)
         {
-            frame.IndexBySlot = new int[Math.Max(slotCapacity, frame.IndexBySlot.Length * 2)];
+            frame.IndexBySlot = new int[(int)BitOperations.RoundUpToPowerOf2((uint)(slotCapacity + slotCapacity / 4))];
         }
         Array.Fill(frame.CellHead, -1);
         var dense = bodies.Dense;
