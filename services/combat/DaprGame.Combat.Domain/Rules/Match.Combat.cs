@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DaprGame.Combat.Domain.FixedPoint;
 using DaprGame.Combat.Domain.Snapshots;
 
@@ -100,7 +101,7 @@ internal sealed partial class Match
                 continue;
             }
             ref readonly var now = ref _bodies.TryGet(then.Id);
-            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(in now) || now.Health <= 0)
+            if (Unsafe.IsNullRef(in now) || now.Health <= 0)
             {
                 continue;
             }

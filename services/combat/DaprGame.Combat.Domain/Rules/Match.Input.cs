@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace DaprGame.Combat.Domain.Rules;
 
 /// <summary>The input gate: validation and anti-cheat counting before anything is queued.</summary>
@@ -80,7 +82,7 @@ internal sealed partial class Match
             return false;
         }
         ref var fighter = ref _fighters.TryGet(player.Entity);
-        if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref fighter))
+        if (Unsafe.IsNullRef(ref fighter))
         {
             return true;
         }
@@ -125,7 +127,7 @@ internal sealed partial class Match
             player.LastProcessedSequence = input.Sequence;
             ref var mover = ref _movers.TryGet(input.Entity);
             ref var fighter = ref _fighters.TryGet(input.Entity);
-            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref mover) || System.Runtime.CompilerServices.Unsafe.IsNullRef(ref fighter) || fighter.Player != index)
+            if (Unsafe.IsNullRef(ref mover) || Unsafe.IsNullRef(ref fighter) || fighter.Player != index)
             {
                 continue;
             }

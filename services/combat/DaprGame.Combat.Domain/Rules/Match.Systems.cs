@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using DaprGame.Combat.Domain.FixedPoint;
 
 namespace DaprGame.Combat.Domain.Rules;
@@ -82,7 +83,7 @@ internal sealed partial class Match
         {
             var hit = _damage[i];
             ref var body = ref _bodies.TryGet(hit.Target);
-            if (System.Runtime.CompilerServices.Unsafe.IsNullRef(ref body) || body.Health <= 0)
+            if (Unsafe.IsNullRef(ref body) || body.Health <= 0)
             {
                 continue;
             }
