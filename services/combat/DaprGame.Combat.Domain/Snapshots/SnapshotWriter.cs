@@ -7,7 +7,7 @@ namespace DaprGame.Combat.Domain.Snapshots;
 /// Encodes what one player may see at one tick, full or as a delta against a frame still in the history. All
 /// scratch space (the visible lists, slot stamps, the byte buffer) belongs to the writer and is reused, so writing
 /// a snapshot allocates nothing once the buffers have grown to the match's size (the bench's <c>combat-sim</c>
-/// scenario measures 0 B per snapshot, and about 5–7 µs per delta for a viewer among 2,000 moving entities).
+/// scenario measures 0 B per snapshot, and about 4.5 µs per delta for a viewer among 2,000 moving entities, 7 µs on a loaded machine).
 /// </summary>
 internal sealed class SnapshotWriter(TickHistory history, int interestRadius)
 {
