@@ -8,6 +8,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, Task<BenchReport>>>(St
     ["chat-fanout"] = ChatFanoutScenario.RunAsync,
     ["trading-engine"] = TradingEngineScenario.RunAsync,
     ["trading"] = TradingScenario.RunAsync,
+    ["combat-sim"] = CombatSimScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))

@@ -118,26 +118,38 @@ public interface IMatchSimulation
 
     bool IsOver { get; }
 
-    /// <summary>Adds a player (takes effect at the next step); returns the entity the player controls.</summary>
+    /// <summary>
+    /// Adds a player (takes effect at the next step); returns the entity the player controls. Joining again while
+    /// in the match returns the same entity; joining after leaving gives a new entity and keeps the stats.
+    /// </summary>
+    /// <param name="team">1 or 2 in <c>team</c> mode; ignored in <c>deathmatch</c> (every player is on team 0).</param>
+    /// <exception cref="InvalidOperationException">The match is over or already has <see cref="MatchSetup.MaxPlayers"/> players.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A team other than 1 or 2 in team mode.</exception>
     int Join(string playerId, int team);
 
     /// <summary>The player's entity leaves at the next step; their stats stay in the result.</summary>
     void Leave(string playerId);
 
-    /// <summary>Validates an input and queues it for the next step; anything but Accepted/Clamped leaves the match unchanged.</summary>
+    /// <summary>
+    /// Validates an input and queues it for the next step; anything but Accepted/Clamped leaves the match unchanged.
+    /// Sequences start at 1 (a rejoin starts over). After the match is over every input is RejectedNotInMatch.
+    /// </summary>
     InputVerdict Submit(string playerId, in PlayerInput input);
 
     /// <summary>The last input sequence of the player the simulation processed (for client reconciliation).</summary>
     uint LastProcessedSequence(string playerId);
 
     /// <summary>Advances one tick with the queued inputs.</summary>
+    /// <exception cref="InvalidOperationException">The match is over.</exception>
     TickReport Step();
 
     /// <summary>
     /// Writes what <paramref name="playerId"/> may see at the current tick: a delta against <paramref name="baselineTick"/>
     /// when that tick is still in history, a full snapshot otherwise (or when baseline is 0). Entities outside the
-    /// player's interest are never written. Returns the number of bytes written.
+    /// player's interest are never written. Returns the number of bytes written. The format is read by
+    /// <c>SnapshotView</c>; a player who left still gets snapshots (team-mates only).
     /// </summary>
+    /// <exception cref="ArgumentException">The player never joined the match.</exception>
     int WriteSnapshot(string playerId, int baselineTick, IBufferWriter<byte> output);
 
     /// <summary>Counts of refused/altered inputs per reason, for metrics.</summary>
