@@ -1,0 +1,523 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using DaprGame.Combat.Actors;
+using DaprGame.Combat.Domain;
+using DaprGame.Combat.Infrastructure;
+using DaprGame.Contracts;
+using DaprGame.Contracts.Combat;
+using DaprGame.Hosting;
+
+namespace DaprGame.Combat.Matches;
+
+/// <summary>
+/// The matches whose simulation lives in this replica, and their tick loops. The Match actor opens a match here when it
+/// is created (or when its activation lands on this replica while still in the lobby), adds and removes players, and
+/// starts and stops the loop. Each running match has one loop on a <see cref="PeriodicTimer"/> driven by the injected
+/// <see cref="TimeProvider"/>: per tick it drains each player's bounded input queue into <c>Submit</c>, calls
+/// <c>Step</c>, turns occurrences into events, and queues each connected client its snapshot. A tick holds the match's
+/// lock and never awaits; everything slow (sockets, the broker, the actor) happens outside it.
+/// </summary>
+public sealed class MatchRunner(
+    ISimulationFactory factory,
+    CombatOptions options,
+    TimeProvider time,
+    CombatMetrics metrics,
+    LoopEvents events,
+    ReplayStore replays,
+    CombatActorClient actors,
+    ILogger<MatchRunner> logger) : IHostedService, IDisposable
+{
+    private readonly ConcurrentDictionary<string, RunningMatch> _matches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, FinishCall> _finished = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+
+    public bool Hosts(string matchId) => _matches.ContainsKey(matchId);
+
+    public RunningMatch? Find(string matchId) => _matches.TryGetValue(matchId, out var m) ? m : null;
+
+    /// <summary>Creates the simulation of a match in the lobby (no-op when this replica already holds it).</summary>
+    public RunningMatch Open(string matchId, MatchSetup setup, long eventSequence) =>
+        _matches.GetOrAdd(matchId, id => new RunningMatch(id, setup, factory.Create(setup), eventSequence));
+
+    /// <summary>Seats a player: the simulation adds their entity at the next step.</summary>
+    public int Join(string matchId, string playerId, int team)
+    {
+        var match = Require(matchId);
+        lock (match.Gate)
+        {
+            var entity = match.Simulation.Join(playerId, team);
+            match.Seats[playerId] = new PlayerSeat(playerId, entity, team, options.InputQueue);
+            return entity;
+        }
+    }
+
+    public void Leave(string matchId, string playerId)
+    {
+        if (Find(matchId) is not { } match)
+        {
+            return;
+        }
+        lock (match.Gate)
+        {
+            if (match.Seats.Remove(playerId, out var seat))
+            {
+                match.Simulation.Leave(playerId);
+                seat.Gone = true;
+                seat.Connection?.Close("left");
+            }
+        }
+    }
+
+    /// <summary>Starts the loop; events it makes continue the match stream after <paramref name="eventSequence"/>.</summary>
+    public void Start(string matchId, long eventSequence)
+    {
+        var match = Require(matchId);
+        lock (match.Gate)
+        {
+            if (match.Loop is not null)
+            {
+                return;
+            }
+            match.EventSequence = eventSequence;
+            match.Loop = Task.Run(() => RunAsync(match));
+        }
+        metrics.MatchStarted();
+    }
+
+    /// <summary>
+    /// Ends a match now (its owner asked): stops the loop, stores the replay, closes the sockets, and returns how it ended.
+    /// If the loop had already finished by itself, returns that ending. Null when this replica does not hold the match.
+    /// </summary>
+    public async Task<FinishCall?> StopAsync(string matchId, string reason)
+    {
+        if (Find(matchId) is not { } match)
+        {
+            return _finished.TryGetValue(matchId, out var done) ? done : null;
+        }
+        Task? loop;
+        lock (match.Gate)
+        {
+            match.StopReason ??= reason;
+            loop = match.Loop;
+        }
+        if (loop is null)
+        {
+            // Never started: end it from the lobby (no ticks, but still a result and a replay).
+            await FinishAsync(match, reason, reportToActor: false);
+        }
+        else
+        {
+            await match.Cancel.CancelAsync();
+            await loop;
+        }
+        return match.Finish;
+    }
+
+    /// <summary>The actor has recorded the end: the finish no longer needs keeping here.</summary>
+    public void Forget(string matchId) => _finished.TryRemove(matchId, out _);
+
+    /// <summary>Forgets a match without a result (its actor no longer lists it here).</summary>
+    public void Discard(string matchId)
+    {
+        if (_matches.TryRemove(matchId, out var match))
+        {
+            match.Cancel.Cancel();
+        }
+    }
+
+    /// <summary>Attaches a player's socket; the previous one (if any) is closed. Null when the player has no seat here.</summary>
+    public (PlayerSeat Seat, int Tick, int TickRate, bool Resume)? Attach(string matchId, string playerId, MatchConnection connection)
+    {
+        if (Find(matchId) is not { } match)
+        {
+            return null;
+        }
+        lock (match.Gate)
+        {
+            if (match.Finish is not null || !match.Seats.TryGetValue(playerId, out var seat) || seat.Gone)
+            {
+                return null;
+            }
+            var resume = seat.Connection is not null || seat.DisconnectedAt is not null;
+            seat.Connection?.Close("replaced");
+            seat.Connection = connection;
+            seat.DisconnectedAt = null;
+            var tick = match.Simulation.Tick;
+            connection.TrySend(MatchFrames.Welcome(seat.Entity, seat.Team, match.Setup.TickRate, tick));
+            return (seat, tick, match.Setup.TickRate, resume);
+        }
+    }
+
+    /// <summary>The socket went away: the player keeps their seat for the reconnect grace.</summary>
+    public void Detach(string matchId, PlayerSeat seat, MatchConnection connection)
+    {
+        if (Find(matchId) is not { } match)
+        {
+            return;
+        }
+        lock (match.Gate)
+        {
+            if (ReferenceEquals(seat.Connection, connection))
+            {
+                seat.Connection = null;
+                seat.DisconnectedAt = time.GetUtcNow();
+            }
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        foreach (var match in _matches.Values)
+        {
+            await match.Cancel.CancelAsync();
+        }
+    }
+
+    public void Dispose() => _stopping.Dispose();
+
+    private RunningMatch Require(string matchId) =>
+        Find(matchId) ?? throw new InvalidOperationException($"match {matchId} is not held by this replica");
+
+    private async Task RunAsync(RunningMatch match)
+    {
+        var period = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / match.Setup.TickRate);
+        string? reason = null;
+        try
+        {
+            using var timer = new PeriodicTimer(period, time);
+            match.Signal(0, parked: true);
+            while (await timer.WaitForNextTickAsync(match.Cancel.Token))
+            {
+                var started = time.GetTimestamp();
+                int tick;
+                lock (match.Gate)
+                {
+                    reason = Tick(match);
+                    tick = match.Simulation.Tick;
+                }
+                var elapsed = time.GetElapsedTime(started);
+                metrics.Tick(elapsed);
+                if (elapsed > period)
+                {
+                    // Never hidden: the loop does not catch up (the match runs slower), and every overrun is counted and logged.
+                    var overruns = match.CountOverrun();
+                    metrics.Overrun();
+                    CombatLog.Overrun(logger, match.Id, tick, elapsed.TotalMilliseconds, period.TotalMilliseconds, overruns);
+                }
+                match.Signal(tick, parked: false);
+                if (reason is not null)
+                {
+                    break;
+                }
+                match.Signal(tick, parked: true);
+            }
+        }
+        catch (OperationCanceledException) when (match.Cancel.IsCancellationRequested)
+        {
+        }
+        catch (Exception error)
+        {
+            CombatLog.LoopFailed(logger, error, match.Id);
+            reason = "error";
+        }
+        metrics.MatchStopped();
+        var byItself = reason is not null && match.StopReason is null;
+        await FinishAsync(match, reason ?? match.StopReason ?? "stopped", reportToActor: byItself && !_stopping.IsCancellationRequested);
+    }
+
+    /// <summary>One tick, under the match's lock. Returns the end reason when the simulation is over.</summary>
+    private string? Tick(RunningMatch match)
+    {
+        var sim = match.Simulation;
+        var now = time.GetUtcNow();
+        foreach (var seat in match.Seats.Values)
+        {
+            if (!seat.Gone && seat.Connection is null && seat.DisconnectedAt is { } gone && now - gone >= options.ReconnectGrace)
+            {
+                seat.Gone = true;
+                sim.Leave(seat.PlayerId);
+                CombatLog.GraceExpired(logger, match.Id, seat.PlayerId);
+            }
+            if (seat.Gone)
+            {
+                continue;
+            }
+            for (var i = 0; i < options.InputsPerTick && seat.Inputs.Reader.TryRead(out var input); i++)
+            {
+                var verdict = sim.Submit(seat.PlayerId, input);
+                if (verdict != InputVerdict.Accepted)
+                {
+                    metrics.InputRejected(Camel(verdict));
+                }
+            }
+        }
+
+        var report = sim.Step();
+        string? finished = null;
+        var loot = 0;
+        foreach (var occurrence in report.Occurrences)
+        {
+            IntegrationEvent? evt = occurrence switch
+            {
+                PlayerKilled k => new CombatPlayerKilled
+                {
+                    Id = match.NextEventId(), OccurredAt = now, StreamId = match.Stream, Sequence = match.EventSequence,
+                    MatchId = match.Id, Tick = k.Tick, VictimId = k.VictimId, KillerId = k.KillerId, Weapon = k.Weapon,
+                },
+                LootDropped l => new CombatLootDropped
+                {
+                    Id = match.NextEventId(), OccurredAt = now, StreamId = match.Stream, Sequence = match.EventSequence,
+                    MatchId = match.Id, LootId = $"loot:{match.Id}:{l.Tick}:{loot++}", Tick = l.Tick, PlayerId = l.PlayerId, Item = l.Item, Quantity = l.Quantity,
+                },
+                CheatFlagged c => new CombatCheatFlagged
+                {
+                    Id = match.NextEventId(), OccurredAt = now, StreamId = match.Stream, Sequence = match.EventSequence,
+                    MatchId = match.Id, Tick = c.Tick, PlayerId = c.PlayerId, Reason = Camel(c.Reason), Count = c.Count,
+                },
+                _ => null,
+            };
+            if (evt is not null)
+            {
+                events.Enqueue(match.Id, StoredEvent.Of(evt));
+            }
+            if (occurrence is MatchFinished f)
+            {
+                finished = f.Reason;
+            }
+        }
+
+        // Hot path: one frame per client per tick. The buffer is reused across clients; each frame is copied out once
+        // because the socket writer sends it later, outside the lock.
+        var buffer = match.SnapshotBuffer;
+        foreach (var seat in match.Seats.Values)
+        {
+            if (seat.Connection is not { } connection || seat.Gone)
+            {
+                continue;
+            }
+            buffer.ResetWrittenCount();
+            var baseline = connection.AckTick;
+            var header = buffer.GetSpan(MatchFrames.SnapshotHeader);
+            MatchFrames.WriteSnapshotHeader(header, report.Tick, baseline, sim.LastProcessedSequence(seat.PlayerId));
+            buffer.Advance(MatchFrames.SnapshotHeader);
+            sim.WriteSnapshot(seat.PlayerId, baseline, buffer);
+            var frame = buffer.WrittenSpan.ToArray();
+            connection.TrySend(frame);
+            metrics.SnapshotSent(frame.Length);
+        }
+        return finished ?? (sim.IsOver ? "over" : null);
+    }
+
+    /// <summary>Once per match: the result, the stored replay, the end frame to every socket, and the actor told.</summary>
+    private async Task FinishAsync(RunningMatch match, string reason, bool reportToActor)
+    {
+        FinishCall finish;
+        StoredReplay replay;
+        lock (match.Gate)
+        {
+            if (match.Finish is not null)
+            {
+                return;
+            }
+            var sim = match.Simulation;
+            var result = sim.Result();
+            finish = new FinishCall(reason, result.Ticks, result.FinalHash,
+                [.. result.Players.Select(p => new CombatPlayerResult(p.PlayerId, p.Team, p.Score, p.Kills, p.Deaths, p.DamageDealt))],
+                [.. result.Winners], match.EventSequence);
+            var s = match.Setup;
+            replay = new StoredReplay(match.Id, s.Mode, s.Map, s.TickRate, s.Seed, s.MaxPlayers, s.DurationTicks, s.ScoreLimit, s.Bots,
+                result.Ticks, result.FinalHash, sim.Log, [.. sim.TickHashes], time.GetUtcNow());
+            match.Finish = finish;
+            var end = MatchFrames.End(reason, new MatchResultView(finish.Ticks, Hex(finish.FinalHash), finish.Players, finish.Winners));
+            foreach (var seat in match.Seats.Values)
+            {
+                seat.Connection?.Close("ended", end);
+            }
+        }
+        CombatLog.Ended(logger, match.Id, finish.Ticks, reason);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await replays.SaveAsync(replay, CancellationToken.None);
+                break;
+            }
+            catch (Exception error) when (attempt < 3)
+            {
+                CombatLog.FinishReportFailed(logger, error, match.Id, attempt);
+            }
+        }
+        _finished[match.Id] = finish;
+        _matches.TryRemove(new KeyValuePair<string, RunningMatch>(match.Id, match));
+        match.SignalAll();
+        if (reportToActor)
+        {
+            // Not awaited by the loop: an actor turn may be waiting for this loop (an owner's end) and would deadlock.
+            _ = Task.Run(() => ReportAsync(match.Id, finish));
+        }
+    }
+
+    private async Task ReportAsync(string matchId, FinishCall finish)
+    {
+        for (var attempt = 1; attempt <= 20 && !_stopping.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await actors.CallAsync(matchId, nameof(IMatch.FinishAsync), finish, _stopping.Token);
+                return;
+            }
+            catch (Exception error) when (!_stopping.IsCancellationRequested)
+            {
+                CombatLog.FinishReportFailed(logger, error, matchId, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(attempt, 5)), _stopping.Token);
+            }
+        }
+    }
+
+    public static string Hex(ulong hash) => hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string Camel<T>(T value) where T : struct, Enum => JsonNamingPolicy.CamelCase.ConvertName(value.ToString());
+}
+
+/// <summary>A match held by this replica: its simulation, seats and loop. Fields marked "under Gate" need the lock.</summary>
+public sealed class RunningMatch(string id, MatchSetup setup, IMatchSimulation simulation, long eventSequence)
+{
+    private readonly object _signalGate = new();
+    private readonly List<(int Tick, bool Parked, TaskCompletionSource Done)> _waiters = [];
+    private int _lastTick = -1;
+    private int _lastParked = -1;
+    private bool _over;
+
+    public string Id { get; } = id;
+
+    public MatchSetup Setup { get; } = setup;
+
+    public string Stream { get; } = "combat/match/" + id;
+
+    public object Gate { get; } = new();
+
+    /// <summary>Under Gate.</summary>
+    public IMatchSimulation Simulation { get; } = simulation;
+
+    /// <summary>Under Gate.</summary>
+    public Dictionary<string, PlayerSeat> Seats { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Under Gate: the last sequence number used in the match stream.</summary>
+    public long EventSequence { get; set; } = eventSequence;
+
+    public Task? Loop { get; set; }
+
+    public CancellationTokenSource Cancel { get; } = new();
+
+    public string? StopReason { get; set; }
+
+    public FinishCall? Finish { get; set; }
+
+    private long _overruns;
+
+    /// <summary>Ticks of this match that took longer than their period.</summary>
+    public long Overruns => Interlocked.Read(ref _overruns);
+
+    internal long CountOverrun() => Interlocked.Increment(ref _overruns);
+
+    /// <summary>Under Gate: reused by every tick's snapshots.</summary>
+    public ArrayBufferWriter<byte> SnapshotBuffer { get; } = new(1024);
+
+    public string NextEventId() => $"{Stream}:{++EventSequence}";
+
+    /// <summary>Completes when tick <paramref name="tick"/> is done (<paramref name="parked"/>: and the loop waits for the next period), or the match ended.</summary>
+    public Task WaitAsync(int tick, bool parked)
+    {
+        lock (_signalGate)
+        {
+            if (_over || (parked ? _lastParked : _lastTick) >= tick)
+            {
+                return Task.CompletedTask;
+            }
+            var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((tick, parked, done));
+            return done.Task;
+        }
+    }
+
+    internal void Signal(int tick, bool parked)
+    {
+        lock (_signalGate)
+        {
+            if (parked)
+            {
+                _lastParked = tick;
+            }
+            else
+            {
+                _lastTick = tick;
+            }
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                var w = _waiters[i];
+                if (w.Parked == parked && w.Tick <= tick)
+                {
+                    w.Done.TrySetResult();
+                    _waiters.RemoveAt(i);
+                }
+            }
+        }
+    }
+
+    internal void SignalAll()
+    {
+        lock (_signalGate)
+        {
+            _over = true;
+            foreach (var w in _waiters)
+            {
+                w.Done.TrySetResult();
+            }
+            _waiters.Clear();
+        }
+    }
+}
+
+/// <summary>The server frames of the match socket (layouts in services/combat/README.md), little-endian.</summary>
+public static class MatchFrames
+{
+    public const int SnapshotHeader = 13;
+
+    /// <summary><c>0x81 | entity i32 | team i32 | tickRate u16 | tick i32</c> (15 bytes).</summary>
+    public static byte[] Welcome(int entity, int team, int tickRate, int tick)
+    {
+        var frame = new byte[15];
+        frame[0] = MatchFrameTypes.Welcome;
+        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1), entity);
+        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(5), team);
+        BinaryPrimitives.WriteUInt16LittleEndian(frame.AsSpan(9), (ushort)tickRate);
+        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(11), tick);
+        return frame;
+    }
+
+    /// <summary><c>0x82 | tick i32 | baseline i32 | lastProcessedSequence u32</c>, then the simulation's snapshot bytes.</summary>
+    public static void WriteSnapshotHeader(Span<byte> span, int tick, int baseline, uint lastSequence)
+    {
+        span[0] = MatchFrameTypes.Snapshot;
+        BinaryPrimitives.WriteInt32LittleEndian(span[1..], tick);
+        BinaryPrimitives.WriteInt32LittleEndian(span[5..], baseline);
+        BinaryPrimitives.WriteUInt32LittleEndian(span[9..], lastSequence);
+    }
+
+    /// <summary><c>0x83</c>, then UTF-8 JSON <c>{"reason": …, "result": MatchResultView}</c>.</summary>
+    public static byte[] End(string reason, MatchResultView result)
+    {
+        var json = JsonSerializer.SerializeToUtf8Bytes(new EndFrame(reason, result), ServiceDefaults.JsonOptions);
+        var frame = new byte[json.Length + 1];
+        frame[0] = MatchFrameTypes.End;
+        json.CopyTo(frame, 1);
+        return frame;
+    }
+
+    public sealed record EndFrame(string Reason, MatchResultView Result);
+}
