@@ -97,6 +97,11 @@ public sealed class MatchActor(
             return Reply.Fail<JoinView>(CombatErrorCodes.WrongState, $"match {MatchId} has ended");
         }
         var seat = state.Players.FirstOrDefault(p => p.PlayerId == call.PlayerId);
+        if (seat is { Left: false } && !runner.IsSeated(MatchId, call.PlayerId))
+        {
+            // The loop let the player go after the reconnect grace: joining again is a new entity.
+            seat.Left = true;
+        }
         if (seat is { Left: false })
         {
             return Reply.Ok(Joined(state, seat));

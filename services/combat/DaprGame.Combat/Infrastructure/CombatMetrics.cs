@@ -15,6 +15,7 @@ public sealed class CombatMetrics : IDisposable
     private readonly Counter<long> _overruns;
     private readonly Histogram<long> _snapshotBytes;
     private readonly Counter<long> _bytesSent;
+    private readonly Counter<long> _inputsReceived;
     private readonly Counter<long> _inputsRejected;
     private readonly Counter<long> _framesDropped;
     private readonly Counter<long> _ticketsRefused;
@@ -27,6 +28,7 @@ public sealed class CombatMetrics : IDisposable
         _overruns = _meter.CreateCounter<long>("daprgame.combat.tick.overruns", description: "Ticks that took longer than their period");
         _snapshotBytes = _meter.CreateHistogram<long>("daprgame.combat.snapshot.bytes", unit: "By", description: "Bytes of one snapshot frame sent to one client");
         _bytesSent = _meter.CreateCounter<long>("daprgame.combat.socket.bytes_sent", unit: "By", description: "Bytes written to match sockets");
+        _inputsReceived = _meter.CreateCounter<long>("daprgame.combat.inputs.received", description: "Input frames decoded and queued for the loop");
         _inputsRejected = _meter.CreateCounter<long>("daprgame.combat.inputs.rejected", description: "Inputs refused or altered, by reason (simulation verdicts, flood)");
         _framesDropped = _meter.CreateCounter<long>("daprgame.combat.frames.dropped", description: "Client frames dropped, by reason (oversize, malformed)");
         _ticketsRefused = _meter.CreateCounter<long>("daprgame.combat.tickets.refused", description: "Match socket tickets refused, by reason");
@@ -44,6 +46,8 @@ public sealed class CombatMetrics : IDisposable
     }
 
     public void BytesSent(int bytes) => _bytesSent.Add(bytes);
+
+    public void InputReceived() => _inputsReceived.Add(1);
 
     public void InputRejected(string reason) => _inputsRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

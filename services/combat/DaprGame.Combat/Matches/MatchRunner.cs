@@ -53,6 +53,19 @@ public sealed class MatchRunner(
         }
     }
 
+    /// <summary>Whether the player still has a seat here (not left, not gone after the reconnect grace).</summary>
+    public bool IsSeated(string matchId, string playerId)
+    {
+        if (Find(matchId) is not { } match)
+        {
+            return false;
+        }
+        lock (match.Gate)
+        {
+            return match.Seats.TryGetValue(playerId, out var seat) && !seat.Gone;
+        }
+    }
+
     public void Leave(string matchId, string playerId)
     {
         if (Find(matchId) is not { } match)

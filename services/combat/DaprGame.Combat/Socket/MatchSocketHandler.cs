@@ -114,6 +114,10 @@ public sealed class MatchSocketHandler(
                 : Decode(buffer.AsSpan(0, length), seat, connection);
             if (reason is null)
             {
+                if (buffer[0] == MatchFrameTypes.Input)
+                {
+                    metrics.InputReceived();
+                }
                 continue;
             }
             if (reason == "flood")

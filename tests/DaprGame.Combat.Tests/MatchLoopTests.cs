@@ -1,0 +1,146 @@
+using System.Net;
+using DaprGame.Combat.Domain;
+using DaprGame.Combat.Infrastructure;
+using DaprGame.Contracts;
+using DaprGame.Contracts.Combat;
+using Dapr.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DaprGame.Combat.Tests;
+
+/// <summary>The tick loop on the fake clock: its cadence, its overruns, and a match that ends by itself.</summary>
+public sealed class MatchLoopTests
+{
+    [Fact]
+    public async Task The_loop_steps_exactly_once_per_period_of_the_injected_clock()
+    {
+        await using var rig = await CombatRig.StartAsync();
+        await rig.CreateAsync("alice", "loop-1", seed: 101, tickRate: 20);
+        await rig.JoinAsync("alice", "loop-1");
+        var match = await rig.StartAsync("alice", "loop-1");
+        var sim = rig.Simulations.Of(101);
+        Assert.Equal(0, sim.Steps);
+
+        await rig.TickAsync(match);
+        Assert.Equal(1, sim.Steps);
+
+        // Half a period: the loop stays parked at tick 1.
+        rig.Time.Advance(TimeSpan.FromMilliseconds(25));
+
+        // The other half completes the period: exactly one more step (a step at the half would make three).
+        rig.Time.Advance(TimeSpan.FromMilliseconds(25));
+        await match.WaitAsync(2, parked: true).WaitAsync(CombatRig.WaitLimit, TestContext.Current.CancellationToken);
+        Assert.Equal(2, sim.Steps);
+
+        await rig.TickAsync(match, 5);
+        Assert.Equal(7, sim.Steps);
+        Assert.Equal(7, sim.Tick);
+        Assert.Equal(0, match.Overruns);
+    }
+
+    [Fact]
+    public async Task A_tick_longer_than_its_period_is_counted_as_an_overrun_and_the_loop_goes_on()
+    {
+        await using var rig = await CombatRig.StartAsync();
+        using var metrics = rig.Metrics();
+        await rig.CreateAsync("alice", "loop-2", seed: 102, tickRate: 20);
+        await rig.JoinAsync("alice", "loop-2");
+        var match = await rig.StartAsync("alice", "loop-2");
+
+        await rig.TickAsync(match);
+        // Tick 2 takes three periods of (fake) time.
+        rig.Simulations.OnStep = sim =>
+        {
+            if (sim.Setup.Seed == 102 && sim.Tick == 1)
+            {
+                rig.Time.Advance(TimeSpan.FromMilliseconds(150));
+            }
+        };
+        await rig.TickAsync(match);
+        Assert.Equal(1, match.Overruns);
+        await metrics.WaitAsync("daprgame.combat.tick.overruns", null, 1);
+
+        await rig.TickAsync(match, 3);
+        Assert.Equal(5, rig.Simulations.Of(102).Steps);
+        Assert.Equal(1, match.Overruns);
+        Assert.Equal(1, metrics.Sum("daprgame.combat.tick.overruns"));
+    }
+
+    [Fact]
+    public async Task A_match_that_ends_by_itself_publishes_its_kills_loot_and_result_and_leaves_a_replay_that_verifies()
+    {
+        await using var rig = await CombatRig.StartAsync();
+        var (aliceToken, alice) = await rig.GuestAsync("device-alice-01");
+        var (bobToken, bob) = await rig.GuestAsync("device-bob-0001");
+        var (status, created) = await rig.GatewayAsync(aliceToken, HttpMethod.Post, "/v1/combat/matches", new CreateMatch("loop-3", "deathmatch", "arena", 20, 103, 4, DurationTicks: 4));
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(alice, created.GetProperty("ownerId").GetString());
+        var aliceSeat = await rig.TicketAsync(aliceToken, "loop-3");
+        var bobSeat = await rig.TicketAsync(bobToken, "loop-3");
+        using var aliceSocket = await CombatRig.ConnectAsync(aliceSeat);
+        using var bobSocket = await CombatRig.ConnectAsync(bobSeat);
+        await aliceSocket.ReceiveAsync(MatchFrameTypes.Welcome);
+        await bobSocket.ReceiveAsync(MatchFrameTypes.Welcome);
+        var (started, _) = await rig.GatewayAsync(aliceToken, HttpMethod.Post, "/v1/combat/matches/loop-3/start");
+        Assert.Equal(HttpStatusCode.OK, started);
+        var match = rig.Runner.Find("loop-3")!;
+        await match.WaitAsync(0, parked: true).WaitAsync(CombatRig.WaitLimit, TestContext.Current.CancellationToken);
+
+        await rig.TickAsync(match);
+        using var metrics = rig.Metrics();
+        await aliceSocket.SendInputAsync(1, 1, aliceSeat.Entity, moveX: 500);
+        await aliceSocket.SendInputAsync(2, 2, aliceSeat.Entity, buttons: InputButtons.Fire);
+        // Both inputs are in the loop's queue before the clock moves.
+        await metrics.WaitAsync("daprgame.combat.inputs.received", null, 2);
+        await rig.TickAsync(match);
+        var snapshot = await aliceSocket.ReceiveAsync(MatchFrameTypes.Snapshot, f => f.SnapshotTick == 2);
+        Assert.Equal(2u, snapshot.SnapshotLastSequence);
+
+        var killed = await rig.NextEventAsync(CombatPlayerKilled.EventType);
+        Assert.Equal(bob, killed["data"]!["victimId"]!.GetValue<string>());
+        Assert.Equal(alice, killed["data"]!["killerId"]!.GetValue<string>());
+        var loot = await rig.NextEventAsync(CombatLootDropped.EventType);
+        Assert.Equal(alice, loot["data"]!["playerId"]!.GetValue<string>());
+        Assert.Equal("loot:loop-3:2:0", loot["data"]!["lootId"]!.GetValue<string>());
+        Assert.Equal(loot["data"]!["id"]!.GetValue<string>(), loot["id"]!.GetValue<string>());
+        // The loop continues the stream after created (1) and started (2).
+        Assert.Equal(3, killed["data"]!["sequence"]!.GetValue<long>());
+        Assert.Equal(4, loot["data"]!["sequence"]!.GetValue<long>());
+
+        // Tick 4 is the last (durationTicks 4): the sockets get the end frame, then a normal close.
+        await rig.TickAsync(match, 2);
+        var end = await aliceSocket.ReceiveAsync(MatchFrameTypes.End);
+        Assert.Equal("duration", end.EndJson.GetProperty("reason").GetString());
+        Assert.Equal(alice, end.EndJson.GetProperty("result").GetProperty("winners")[0].GetString());
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, (await aliceSocket.ClosedAsync()).Status);
+
+        var ended = await rig.NextEventAsync(CombatMatchEnded.EventType);
+        Assert.Equal("duration", ended["data"]!["reason"]!.GetValue<string>());
+        Assert.Equal(4, ended["data"]!["ticks"]!.GetValue<int>());
+        Assert.Equal(5, ended["data"]!["sequence"]!.GetValue<long>());
+        var players = ended["data"]!["players"]!.AsArray();
+        Assert.Equal(alice, players[0]!["playerId"]!.GetValue<string>());
+        Assert.Equal(1, players[0]!["kills"]!.GetValue<int>());
+        Assert.Equal(1, players[1]!["deaths"]!.GetValue<int>());
+
+        var view = await rig.OkAsync<MatchView>(HttpMethod.Get, CombatRoutes.Match("loop-3"), alice);
+        Assert.Equal(MatchStatuses.Ended, view.Status);
+        Assert.Equal("duration", view.EndReason);
+
+        var replay = await rig.OkAsync<ReplayView>(HttpMethod.Get, CombatRoutes.Replay("loop-3"), "referee", admin: true);
+        Assert.Equal(4, replay.Ticks);
+        Assert.True(replay.LogBytes > 0);
+        var verified = await rig.OkAsync<ReplayVerification>(HttpMethod.Post, CombatRoutes.Replay("loop-3"), "referee", admin: true);
+        Assert.True(verified.Matches, $"replay: {verified}");
+        Assert.Equal((4, 0, replay.FinalHash), (verified.Ticks, verified.Mismatches, verified.FinalHash));
+
+        // A stored replay whose third hash was altered no longer verifies, and says where.
+        var dapr = rig.Combat.Services.GetRequiredService<DaprClient>();
+        var stored = (await dapr.GetStateAsync<StoredReplay>(Components.StateStore, ReplayStore.Key("loop-3"), cancellationToken: TestContext.Current.CancellationToken))!;
+        stored.Hashes[2] ^= 1;
+        await dapr.SaveStateAsync(Components.StateStore, ReplayStore.Key("loop-3"), stored, cancellationToken: TestContext.Current.CancellationToken);
+        var tampered = await rig.OkAsync<ReplayVerification>(HttpMethod.Post, CombatRoutes.Replay("loop-3"), "referee", admin: true);
+        Assert.False(tampered.Matches);
+        Assert.Equal((1, 3), (tampered.Mismatches, tampered.FirstMismatchTick));
+    }
+}
