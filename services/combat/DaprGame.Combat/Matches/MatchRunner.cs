@@ -14,7 +14,7 @@ namespace DaprGame.Combat.Matches;
 /// <summary>
 /// The matches whose simulation lives in this replica, and their tick loops. The Match actor opens a match here when it
 /// is created (or when its activation lands on this replica while still in the lobby), adds and removes players, and
-/// starts and stops the loop. Each running match has one loop on a <see cref="PeriodicTimer"/> driven by the injected
+/// starts and stops the loop. Each running match has one loop on one-shot waits of the injected
 /// <see cref="TimeProvider"/>: per tick it drains each player's bounded input queue into <c>Submit</c>, calls
 /// <c>Step</c>, turns occurrences into events, and queues each connected client its snapshot. A tick holds the match's
 /// lock and never awaits; everything slow (sockets, the broker, the actor) happens outside it.
@@ -202,10 +202,18 @@ public sealed class MatchRunner(
         string? reason = null;
         try
         {
-            using var timer = new PeriodicTimer(period, time);
+            // A one-shot wait per tick rather than a PeriodicTimer: a loop that fell behind (a slow tick, a stalled
+            // process) resumes one period after it noticed, instead of bursting through the ticks it missed.
+            var due = time.GetUtcNow() + period;
             match.Signal(0, parked: true);
-            while (await timer.WaitForNextTickAsync(match.Cancel.Token))
+            while (true)
             {
+                var wait = due - time.GetUtcNow();
+                if (wait > TimeSpan.Zero)
+                {
+                    await Task.Delay(wait, time, match.Cancel.Token);
+                }
+                match.Cancel.Token.ThrowIfCancellationRequested();
                 var started = time.GetTimestamp();
                 int tick;
                 lock (match.Gate)
@@ -226,6 +234,12 @@ public sealed class MatchRunner(
                 if (reason is not null)
                 {
                     break;
+                }
+                due += period;
+                var now = time.GetUtcNow();
+                if (due <= now)
+                {
+                    due = now + period;
                 }
                 match.Signal(tick, parked: true);
             }
