@@ -91,7 +91,9 @@ public sealed class CombatRig : IAsyncDisposable
             {
                 b.Configuration.AddInMemoryCollection(settings ?? []);
                 b.Services.AddSingleton<TimeProvider>(rig.Time);
-                b.Services.AddSingleton<ISimulationFactory>(rig.Simulations);
+                // Registered the way CombatApp.Build registers the real core: four functions.
+                var fake = rig.Simulations;
+                b.Services.AddSingleton<ISimulationFactory>(new DelegateSimulationFactory(() => fake.Maps, fake.Validate, fake.Create, fake.Verify));
             });
             rig._asGateway = DaprClient.CreateInvokeHttpClient(AppIds.Combat, rig.Gateway.Sidecar!.Host.HttpEndpoint);
             rig._gatewayHttp = new HttpClient { BaseAddress = rig.Gateway.AppAddress };

@@ -10,8 +10,9 @@ public static class CombatApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults();
         builder.AddCombat();
-        // LEAD: register the simulation core here once DaprGame.Combat.Domain has it (README "Wiring the simulation"):
-        // builder.Services.AddSingleton<Matches.ISimulationFactory, Matches.DomainSimulationFactory>();
+        // LEAD: the simulation core is registered here, by uncommenting the line below once DaprGame.Combat.Domain provides
+        // MatchSimulations and Replays (README "Wiring the simulation"). Until then every match operation refuses.
+        // builder.Services.AddSingleton<Matches.ISimulationFactory>(new Matches.DelegateSimulationFactory(() => Domain.MatchSimulations.Maps, Domain.MatchSimulations.Validate, Domain.MatchSimulations.Create, (log, hashes) => { var r = Domain.Replays.Verify(log, hashes); return new Matches.ReplayOutcome(r.Ticks, r.FinalHash, r.Mismatches, r.FirstMismatchTick); }));
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -39,3 +39,22 @@ internal sealed class UnwiredSimulationFactory : ISimulationFactory
 
     public ReplayOutcome Verify(byte[] log, IReadOnlyList<ulong> expectedHashes) => throw new InvalidOperationException(Message);
 }
+
+/// <summary>
+/// An <see cref="ISimulationFactory"/> made of four functions, so registering the simulation core is one line in
+/// <see cref="CombatApp.Build"/> (the functions of <c>MatchSimulations</c> and <c>Replays</c>).
+/// </summary>
+public sealed class DelegateSimulationFactory(
+    Func<IReadOnlyList<string>> maps,
+    Func<MatchSetup, string?> validate,
+    Func<MatchSetup, IMatchSimulation> create,
+    Func<byte[], IReadOnlyList<ulong>, ReplayOutcome> verify) : ISimulationFactory
+{
+    public IReadOnlyList<string> Maps => maps();
+
+    public string? Validate(MatchSetup setup) => validate(setup);
+
+    public IMatchSimulation Create(MatchSetup setup) => create(setup);
+
+    public ReplayOutcome Verify(byte[] log, IReadOnlyList<ulong> expectedHashes) => verify(log, expectedHashes);
+}

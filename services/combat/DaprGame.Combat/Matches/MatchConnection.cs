@@ -11,6 +11,7 @@ namespace DaprGame.Combat.Matches;
 public sealed class MatchConnection
 {
     private readonly Channel<byte[]> _outbound;
+    private readonly Lock _closing = new();
     private int _ackTick;
 
     public MatchConnection(string playerId, int sendQueue)
@@ -63,20 +64,24 @@ public sealed class MatchConnection
     /// <summary>Sends <paramref name="last"/> (if any) after what is queued, then the socket closes.</summary>
     public void Close(string reason, byte[]? last = null, WebSocketCloseStatus status = WebSocketCloseStatus.NormalClosure)
     {
-        if (ClosedReason is not null)
+        // The loop (match ended, replaced, left) and the socket (client gone, bad frames) may close at once: the first wins.
+        lock (_closing)
         {
-            return;
-        }
-        ClosedReason = reason;
-        CloseStatus = status;
-        if (last is not null)
-        {
-            // The end frame must not be dropped: make room by dropping queued snapshots (the end supersedes them).
-            while (!_outbound.Writer.TryWrite(last) && _outbound.Reader.TryRead(out _))
+            if (ClosedReason is not null)
             {
+                return;
             }
+            ClosedReason = reason;
+            CloseStatus = status;
+            if (last is not null)
+            {
+                // The end frame must not be dropped: make room by dropping queued snapshots (the end supersedes them).
+                while (!_outbound.Writer.TryWrite(last) && _outbound.Reader.TryRead(out _))
+                {
+                }
+            }
+            _outbound.Writer.TryComplete();
         }
-        _outbound.Writer.TryComplete();
     }
 }
 
