@@ -39,6 +39,9 @@ public static partial class CombatLog
     [LoggerMessage(12, LogLevel.Warning, "Match {MatchId} was running on a replica that no longer runs it; it ends as host_lost")]
     public static partial void HostLost(ILogger logger, string matchId);
 
+    [LoggerMessage(14, LogLevel.Error, "Match {MatchId}: storing the replay failed (attempt {Attempt} of 3)")]
+    public static partial void ReplaySaveFailed(ILogger logger, Exception error, string matchId, int attempt);
+
     [LoggerMessage(13, LogLevel.Warning, "Fetching the ticket keys (JWKS) of {App} failed")]
     public static partial void KeysFailed(ILogger logger, Exception error, string app);
 }

@@ -94,9 +94,9 @@ public sealed class MatchRunner(
                 return;
             }
             match.EventSequence = eventSequence;
+            metrics.MatchStarted();
             match.Loop = Task.Run(() => RunAsync(match));
         }
-        metrics.MatchStarted();
     }
 
     /// <summary>
@@ -367,16 +367,17 @@ public sealed class MatchRunner(
             }
         }
         CombatLog.Ended(logger, match.Id, finish.Ticks, reason);
-        for (var attempt = 1; ; attempt++)
+        for (var attempt = 1; attempt <= 3; attempt++)
         {
             try
             {
                 await replays.SaveAsync(replay, CancellationToken.None);
                 break;
             }
-            catch (Exception error) when (attempt < 3)
+            catch (Exception error)
             {
-                CombatLog.FinishReportFailed(logger, error, match.Id, attempt);
+                // The result still goes to the actor: a match without its replay is better than a match that never ends.
+                CombatLog.ReplaySaveFailed(logger, error, match.Id, attempt);
             }
         }
         _finished[match.Id] = finish;
