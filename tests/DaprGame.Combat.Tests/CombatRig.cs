@@ -106,6 +106,19 @@ public sealed class CombatRig : IAsyncDisposable
         return rig;
     }
 
+    /// <summary>
+    /// Stops the combat sidecar (the app can no longer save anything), then the app, and starts both again on the same
+    /// database: as if the replica died, its match loops are gone, and the next call to a match's actor activates it on
+    /// the new app.
+    /// </summary>
+    public async Task RestartCombatAsync()
+    {
+        await Combat.StopSidecarAsync();
+        await Combat.StopAppAsync();
+        await Combat.StartAppAsync();
+        await Combat.StartSidecarAsync(_resources, _environment);
+    }
+
     /// <summary>Combat's API called as the gateway calls it: the caller app id is the sidecar's, the player a header.</summary>
     public async Task<(HttpStatusCode Status, JsonNode? Body)> SendAsync(HttpMethod method, string route, string? player, object? body = null, bool admin = false, bool asRecorder = false)
     {

@@ -67,6 +67,59 @@ public sealed class MatchLoopTests
     }
 
     [Fact]
+    public async Task A_running_match_is_taken_over_from_its_journal_when_its_replica_restarts()
+    {
+        await using var rig = await CombatRig.StartAsync(new() { ["Combat:CheckpointTicks"] = "2" });
+        var (token, player) = await rig.GuestAsync("device-survivor-1");
+        await rig.GatewayAsync(token, HttpMethod.Post, "/v1/combat/matches", new CreateMatch("loop-4", "deathmatch", "arena", 20, 104));
+        var seat = await rig.TicketAsync(token, "loop-4");
+        var before = rig.Simulations.Of(104);
+        using (var client = await CombatRig.ConnectAsync(seat))
+        {
+            await client.ReceiveAsync(MatchFrameTypes.Welcome);
+            await rig.GatewayAsync(token, HttpMethod.Post, "/v1/combat/matches/loop-4/start");
+            var match = rig.Runner.Find("loop-4")!;
+            await match.WaitAsync(0, parked: true).WaitAsync(CombatRig.WaitLimit, TestContext.Current.CancellationToken);
+            using var metrics = rig.Metrics();
+            await client.SendInputAsync(1, 1, seat.Entity, moveX: 700, moveY: -300);
+            await metrics.WaitAsync("daprgame.combat.inputs.received", null, 1);
+            await rig.TickAsync(match, 3);
+            await match.Saving;
+
+            var closing = client.ClosedAsync();
+            await rig.RestartCombatAsync();
+            var (status, description) = await closing;
+            Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, status);
+            Assert.Equal("server restarting", description);
+        }
+
+        // The next call activates the actor on the new app, which re-simulates the journal to the state of the last
+        // checkpoint it could save: tick 2 (every 2 ticks; the sidecar was gone when the app tried to save tick 3).
+        var view = await rig.OkAsync<MatchView>(HttpMethod.Get, CombatRoutes.Match("loop-4"), player);
+        Assert.Equal(MatchStatuses.Running, view.Status);
+        var resumed = rig.Runner.Find("loop-4") ?? throw new InvalidOperationException("the match was not taken over");
+        Assert.NotSame(before, rig.Simulations.Of(104));
+        Assert.Equal((2, before.TickHashes[1]), (resumed.Simulation.Tick, resumed.Simulation.StateHash));
+
+        // The player comes back with a fresh ticket to the same seat and gets a full snapshot.
+        var again = await rig.TicketAsync(token, "loop-4");
+        Assert.Equal(seat.Entity, again.Entity);
+        using var back = await CombatRig.ConnectAsync(again);
+        Assert.Equal(2, (await back.ReceiveAsync(MatchFrameTypes.Welcome)).WelcomeTick);
+        await resumed.WaitAsync(2, parked: true).WaitAsync(CombatRig.WaitLimit, TestContext.Current.CancellationToken);
+        await rig.TickAsync(resumed);
+        var full = await back.ReceiveAsync(MatchFrameTypes.Snapshot);
+        Assert.Equal((3, 0, 1u), (full.SnapshotTick, full.SnapshotBaseline, full.SnapshotLastSequence));
+
+        var ended = await rig.OkAsync<MatchView>(HttpMethod.Post, CombatRoutes.End("loop-4"), player);
+        Assert.Equal(3, ended.Result!.Ticks);
+        var endedEvent = await rig.NextEventAsync(CombatMatchEnded.EventType);
+        Assert.True(endedEvent["data"]!["sequence"]!.GetValue<long>() > Matches.MatchRunner.TakeoverSequenceGap, "the stream skips ahead after a takeover");
+        var verified = await rig.OkAsync<ReplayVerification>(HttpMethod.Post, CombatRoutes.Replay("loop-4"), "referee", admin: true);
+        Assert.True(verified.Matches, $"replay after a takeover: {verified}");
+    }
+
+    [Fact]
     public async Task A_match_that_ends_by_itself_publishes_its_kills_loot_and_result_and_leaves_a_replay_that_verifies()
     {
         await using var rig = await CombatRig.StartAsync();

@@ -23,6 +23,7 @@ public static class CombatSetup
         services.AddSingleton<CombatMetrics>();
         services.AddSingleton<CombatActorClient>();
         services.AddSingleton<ReplayStore>();
+        services.AddSingleton<MatchJournal>();
         services.AddSingleton<MatchDirectory>();
         services.AddSingleton<LoopEvents>();
         services.AddHostedService(sp => sp.GetRequiredService<LoopEvents>());

@@ -46,8 +46,17 @@ public sealed class MatchActor(
         }
         else if (_state.Status == MatchStatuses.Running && !runner.Hosts(MatchId))
         {
-            CombatLog.HostLost(logger, MatchId);
-            End(_state, new FinishCall("host_lost", 0, 0, [], [], _state.EventSequence), withResult: false);
+            // The replica running the loop went away (or restarted): this one re-simulates the journal and runs it on.
+            if (await runner.TakeOverAsync(MatchId, _state.Setup(), CancellationToken.None))
+            {
+                _state.Replica = options.ReplicaId;
+                _state.Address = options.PublicUrl;
+            }
+            else
+            {
+                CombatLog.HostLost(logger, MatchId);
+                End(_state, new FinishCall("host_lost", 0, 0, [], [], _state.EventSequence), withResult: false);
+            }
             await SaveAsync();
         }
         await FlushAsync();

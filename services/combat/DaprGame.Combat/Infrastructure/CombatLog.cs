@@ -42,6 +42,15 @@ public static partial class CombatLog
     [LoggerMessage(14, LogLevel.Error, "Match {MatchId}: storing the replay failed (attempt {Attempt} of 3)")]
     public static partial void ReplaySaveFailed(ILogger logger, Exception error, string matchId, int attempt);
 
+    [LoggerMessage(15, LogLevel.Warning, "Match {MatchId}: saving journal chunk {Chunk} failed (attempt {Attempt} of 3)")]
+    public static partial void CheckpointFailed(ILogger logger, Exception error, string matchId, int chunk, int attempt);
+
+    [LoggerMessage(16, LogLevel.Warning, "Match {MatchId} taken over at tick {Tick} from its journal (epoch {Epoch})")]
+    public static partial void TookOver(ILogger logger, string matchId, int tick, int epoch);
+
+    [LoggerMessage(17, LogLevel.Error, "Match {MatchId}: re-simulating its journal did not reach the checkpoint's state at tick {Tick}; it ends as host_lost")]
+    public static partial void TakeoverDiverged(ILogger logger, string matchId, int tick);
+
     [LoggerMessage(13, LogLevel.Warning, "Fetching the ticket keys (JWKS) of {App} failed")]
     public static partial void KeysFailed(ILogger logger, Exception error, string app);
 }

@@ -6,7 +6,8 @@ namespace DaprGame.Combat.Infrastructure;
 /// process id), <c>TrustedCallers</c> (apps whose player header is believed: gateway), <c>TicketIssuer</c> (the
 /// gateway app id whose JWKS verifies tickets, and the <c>iss</c> they carry: gateway / daprgame),
 /// <c>ReconnectGrace</c> (00:00:10), <c>InputQueue</c> (inputs buffered per player, 32), <c>InputsPerTick</c> (per
-/// player, 4), <c>MaxBadFrames</c> (malformed or oversize frames before the socket is closed, 16).
+/// player, 4), <c>MaxBadFrames</c> (malformed or oversize frames before the socket is closed, 16), <c>SendQueue</c> (8),
+/// <c>CheckpointTicks</c> (ticks between journal checkpoints, 20).
 /// </summary>
 public sealed class CombatOptions
 {
@@ -28,6 +29,9 @@ public sealed class CombatOptions
 
     public int MaxBadFrames { get; init; } = 16;
 
+    /// <summary>Ticks between checkpoints of a running match's journal (what a takeover can lose); default one second's worth.</summary>
+    public int CheckpointTicks { get; init; } = 20;
+
     /// <summary>Snapshots queued per client before the oldest is dropped (a slow client gets fewer, never stalls the loop).</summary>
     public int SendQueue { get; init; } = 8;
 
@@ -47,10 +51,11 @@ public sealed class CombatOptions
             InputsPerTick = section.GetValue("InputsPerTick", 4),
             MaxBadFrames = section.GetValue("MaxBadFrames", 16),
             SendQueue = section.GetValue("SendQueue", 8),
+            CheckpointTicks = section.GetValue("CheckpointTicks", 20),
         };
-        if (options.ReconnectGrace < TimeSpan.Zero || options.InputQueue < 1 || options.InputsPerTick < 1 || options.MaxBadFrames < 1 || options.SendQueue < 1)
+        if (options.ReconnectGrace < TimeSpan.Zero || options.InputQueue < 1 || options.InputsPerTick < 1 || options.MaxBadFrames < 1 || options.SendQueue < 1 || options.CheckpointTicks < 1)
         {
-            throw new InvalidOperationException("Combat: ReconnectGrace must be 0 or more; InputQueue, InputsPerTick, MaxBadFrames and SendQueue above 0");
+            throw new InvalidOperationException("Combat: ReconnectGrace must be 0 or more; InputQueue, InputsPerTick, MaxBadFrames, SendQueue and CheckpointTicks above 0");
         }
         if (!Uri.TryCreate(options.PublicUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("ws" or "wss"))
         {

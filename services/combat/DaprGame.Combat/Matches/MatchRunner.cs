@@ -26,7 +26,9 @@ public sealed class MatchRunner(
     CombatMetrics metrics,
     LoopEvents events,
     ReplayStore replays,
+    MatchJournal journal,
     CombatActorClient actors,
+    IHostApplicationLifetime lifetime,
     ILogger<MatchRunner> logger) : IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<string, RunningMatch> _matches = new(StringComparer.Ordinal);
@@ -49,6 +51,7 @@ public sealed class MatchRunner(
         {
             var entity = match.Simulation.Join(playerId, team);
             match.Seats[playerId] = new PlayerSeat(playerId, entity, team, options.InputQueue);
+            match.Pending.Add(new JournalEntry(match.Simulation.Tick, JournalKind.Join, playerId, team));
             return entity;
         }
     }
@@ -77,6 +80,7 @@ public sealed class MatchRunner(
             if (match.Seats.Remove(playerId, out var seat))
             {
                 match.Simulation.Leave(playerId);
+                match.Pending.Add(new JournalEntry(match.Simulation.Tick, JournalKind.Leave, playerId));
                 seat.Gone = true;
                 seat.Connection?.Close("left");
             }
@@ -93,11 +97,75 @@ public sealed class MatchRunner(
             {
                 return;
             }
-            match.EventSequence = eventSequence;
+            match.EventSequence = Math.Max(match.EventSequence, eventSequence);
             metrics.MatchStarted();
+            // The seats as the loop starts: a takeover needs them even if the replica dies before the first checkpoint.
+            Checkpoint(match);
             match.Loop = Task.Run(() => RunAsync(match));
         }
     }
+
+    /// <summary>
+    /// Takes over a running match whose replica went away: re-simulates its journal up to the last checkpoint (the state
+    /// hash must match), seats its players (each has the reconnect grace to come back) and starts the loop. The event
+    /// sequence jumps by <see cref="TakeoverSequenceGap"/> and loot ids carry the new epoch, so nothing the lost replica
+    /// published after the checkpoint is shadowed by a different event under the same id. False when there is no usable
+    /// journal.
+    /// </summary>
+    public async Task<bool> TakeOverAsync(string matchId, MatchSetup setup, CancellationToken cancellationToken)
+    {
+        if (Hosts(matchId))
+        {
+            return true;
+        }
+        if (await journal.LoadAsync(matchId, cancellationToken) is not { } saved)
+        {
+            return false;
+        }
+        var (head, entries) = saved;
+        var sim = factory.Create(setup);
+        var match = new RunningMatch(matchId, setup, sim, head.EventSequence + TakeoverSequenceGap) { Epoch = head.Epoch + 1, Chunks = head.Chunks };
+        var now = time.GetUtcNow();
+        foreach (var entry in entries)
+        {
+            while (sim.Tick < entry.Tick)
+            {
+                sim.Step();
+            }
+            switch (entry.Kind)
+            {
+                case JournalKind.Join:
+                    match.Seats[entry.PlayerId] = new PlayerSeat(entry.PlayerId, sim.Join(entry.PlayerId, entry.Team), entry.Team, options.InputQueue) { DisconnectedAt = now };
+                    break;
+                case JournalKind.Leave:
+                    sim.Leave(entry.PlayerId);
+                    match.Seats.Remove(entry.PlayerId);
+                    break;
+                default:
+                    sim.Submit(entry.PlayerId, entry.Input.GetValueOrDefault());
+                    break;
+            }
+        }
+        while (sim.Tick < head.Tick)
+        {
+            sim.Step();
+        }
+        if (sim.StateHash != head.Hash)
+        {
+            CombatLog.TakeoverDiverged(logger, matchId, head.Tick);
+            return false;
+        }
+        if (!_matches.TryAdd(matchId, match))
+        {
+            return true;
+        }
+        CombatLog.TookOver(logger, matchId, head.Tick, match.Epoch);
+        Start(matchId, match.EventSequence);
+        return true;
+    }
+
+    /// <summary>How far the event sequence jumps at a takeover: consumers see the gap where events may have been lost.</summary>
+    public const long TakeoverSequenceGap = 1_000_000;
 
     /// <summary>
     /// Ends a match now (its owner asked): stops the loop, stores the replay, closes the sockets, and returns how it ended.
@@ -180,18 +248,49 @@ public sealed class MatchRunner(
         }
     }
 
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        // When the app begins stopping, before the server waits for open requests: the loops checkpoint and close
+        // their sockets, so the match socket requests end instead of holding the shutdown to its timeout.
+        lifetime.ApplicationStopping.Register(BeginStopping);
+        return Task.CompletedTask;
+    }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
+        BeginStopping();
+        var loops = new List<Task>();
         foreach (var match in _matches.Values)
         {
-            await match.Cancel.CancelAsync();
+            if (match.Loop is { } loop)
+            {
+                loops.Add(loop);
+            }
+        }
+        try
+        {
+            // Each loop writes a last checkpoint on its way out; the host's shutdown timeout bounds the wait.
+            await Task.WhenAll(loops).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
         }
     }
 
     public void Dispose() => _stopping.Dispose();
+
+    private void BeginStopping()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+        _stopping.Cancel();
+        foreach (var match in _matches.Values)
+        {
+            match.Cancel.Cancel();
+        }
+    }
 
     private RunningMatch Require(string matchId) =>
         Find(matchId) ?? throw new InvalidOperationException($"match {matchId} is not held by this replica");
@@ -205,7 +304,10 @@ public sealed class MatchRunner(
             // A one-shot wait per tick rather than a PeriodicTimer: a loop that fell behind (a slow tick, a stalled
             // process) resumes one period after it noticed, instead of bursting through the ticks it missed.
             var due = time.GetUtcNow() + period;
-            match.Signal(0, parked: true);
+            lock (match.Gate)
+            {
+                match.Signal(match.Simulation.Tick, parked: true);
+            }
             while (true)
             {
                 var wait = due - time.GetUtcNow();
@@ -235,6 +337,13 @@ public sealed class MatchRunner(
                 {
                     break;
                 }
+                if (tick % options.CheckpointTicks == 0)
+                {
+                    lock (match.Gate)
+                    {
+                        Checkpoint(match);
+                    }
+                }
                 due += period;
                 var now = time.GetUtcNow();
                 if (due <= now)
@@ -253,6 +362,23 @@ public sealed class MatchRunner(
             reason = "error";
         }
         metrics.MatchStopped();
+        if (reason is null && match.StopReason is null && _stopping.IsCancellationRequested)
+        {
+            // The replica is shutting down, the match is not over: a last checkpoint, and the next activation of its
+            // actor takes it over. Players reconnect there.
+            lock (match.Gate)
+            {
+                Checkpoint(match);
+                foreach (var seat in match.Seats.Values)
+                {
+                    seat.Connection?.Close("server restarting", status: System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable);
+                }
+            }
+            await match.Saving;
+            _matches.TryRemove(new KeyValuePair<string, RunningMatch>(match.Id, match));
+            match.SignalAll();
+            return;
+        }
         var byItself = reason is not null && match.StopReason is null;
         await FinishAsync(match, reason ?? match.StopReason ?? "stopped", reportToActor: byItself && !_stopping.IsCancellationRequested);
     }
@@ -268,6 +394,7 @@ public sealed class MatchRunner(
             {
                 seat.Gone = true;
                 sim.Leave(seat.PlayerId);
+                match.Pending.Add(new JournalEntry(sim.Tick, JournalKind.Leave, seat.PlayerId));
                 CombatLog.GraceExpired(logger, match.Id, seat.PlayerId);
             }
             if (seat.Gone)
@@ -277,6 +404,10 @@ public sealed class MatchRunner(
             for (var i = 0; i < options.InputsPerTick && seat.Inputs.Reader.TryRead(out var input); i++)
             {
                 var verdict = sim.Submit(seat.PlayerId, input);
+                if (verdict is InputVerdict.Accepted or InputVerdict.ClampedSpeed)
+                {
+                    match.Pending.Add(new JournalEntry(sim.Tick, JournalKind.Input, seat.PlayerId, Input: input));
+                }
                 if (verdict != InputVerdict.Accepted)
                 {
                     metrics.InputRejected(Camel(verdict));
@@ -299,7 +430,7 @@ public sealed class MatchRunner(
                 LootDropped l => new CombatLootDropped
                 {
                     Id = match.NextEventId(), OccurredAt = now, StreamId = match.Stream, Sequence = match.EventSequence,
-                    MatchId = match.Id, LootId = $"loot:{match.Id}:{l.Tick}:{loot++}", Tick = l.Tick, PlayerId = l.PlayerId, Item = l.Item, Quantity = l.Quantity,
+                    MatchId = match.Id, LootId = match.Epoch == 0 ? $"loot:{match.Id}:{l.Tick}:{loot++}" : $"loot:{match.Id}:e{match.Epoch}:{l.Tick}:{loot++}", Tick = l.Tick, PlayerId = l.PlayerId, Item = l.Item, Quantity = l.Quantity,
                 },
                 CheatFlagged c => new CombatCheatFlagged
                 {
@@ -338,6 +469,34 @@ public sealed class MatchRunner(
             metrics.SnapshotSent(frame.Length);
         }
         return finished ?? (sim.IsOver ? "over" : null);
+    }
+
+    /// <summary>Under the match's lock: the journal since the last checkpoint goes out as the next chunk, saved in order.</summary>
+    private void Checkpoint(RunningMatch match)
+    {
+        var entries = new List<JournalEntry>(match.Pending);
+        match.Pending.Clear();
+        var chunk = match.Chunks++;
+        var head = new JournalHead(match.Chunks, match.Simulation.Tick, match.Simulation.StateHash, match.EventSequence, match.Epoch);
+        match.Saving = SaveCheckpointAsync(match.Saving, match.Id, chunk, entries, head);
+    }
+
+    private async Task SaveCheckpointAsync(Task previous, string matchId, int chunk, List<JournalEntry> entries, JournalHead head)
+    {
+        await previous;
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            try
+            {
+                await journal.SaveAsync(matchId, chunk, entries, head, CancellationToken.None);
+                return;
+            }
+            catch (Exception error)
+            {
+                // A lost chunk makes the journal unusable for a takeover (which then ends the match as host_lost).
+                CombatLog.CheckpointFailed(logger, error, matchId, chunk, attempt);
+            }
+        }
     }
 
     /// <summary>Once per match: the result, the stored replay, the end frame to every socket, and the actor told.</summary>
@@ -452,6 +611,18 @@ public sealed class RunningMatch(string id, MatchSetup setup, IMatchSimulation s
     public long Overruns => Interlocked.Read(ref _overruns);
 
     internal long CountOverrun() => Interlocked.Increment(ref _overruns);
+
+    /// <summary>Under Gate: journal entries since the last checkpoint.</summary>
+    public List<JournalEntry> Pending { get; } = [];
+
+    /// <summary>Under Gate: journal chunks written so far.</summary>
+    public int Chunks { get; set; }
+
+    /// <summary>How many takeovers this match has had; part of loot ids after the first.</summary>
+    public int Epoch { get; init; }
+
+    /// <summary>The chain of checkpoint saves (each waits for the previous); await it to know the last one is stored.</summary>
+    public Task Saving { get; set; } = Task.CompletedTask;
 
     /// <summary>Under Gate: reused by every tick's snapshots.</summary>
     public ArrayBufferWriter<byte> SnapshotBuffer { get; } = new(1024);
