@@ -187,8 +187,11 @@ public sealed class MatchLoopTests
         Assert.True(verified.Matches, $"replay: {verified}");
         Assert.Equal((4, 0, replay.FinalHash), (verified.Ticks, verified.Mismatches, verified.FinalHash));
 
-        // A stored replay whose third hash was altered no longer verifies, and says where.
+        // The journal (takeover checkpoints) went with the end; the replay holds everything.
         var dapr = rig.Combat.Services.GetRequiredService<DaprClient>();
+        Assert.Null(await dapr.GetStateAsync<JournalHead?>(Components.StateStore, MatchJournal.HeadKey("loop-3"), cancellationToken: TestContext.Current.CancellationToken));
+
+        // A stored replay whose third hash was altered no longer verifies, and says where.
         var stored = (await dapr.GetStateAsync<StoredReplay>(Components.StateStore, ReplayStore.Key("loop-3"), cancellationToken: TestContext.Current.CancellationToken))!;
         stored.Hashes[2] ^= 1;
         await dapr.SaveStateAsync(Components.StateStore, ReplayStore.Key("loop-3"), stored, cancellationToken: TestContext.Current.CancellationToken);

@@ -39,6 +39,16 @@ public sealed class MatchJournal(DaprClient dapr)
         await dapr.SaveStateAsync(Components.StateStore, HeadKey(matchId), head, cancellationToken: cancellationToken);
     }
 
+    /// <summary>The match ended (its replay holds everything): the journal goes.</summary>
+    public async Task DeleteAsync(string matchId, int chunks, CancellationToken cancellationToken)
+    {
+        await dapr.DeleteStateAsync(Components.StateStore, HeadKey(matchId), cancellationToken: cancellationToken);
+        for (var i = 0; i < chunks; i++)
+        {
+            await dapr.DeleteStateAsync(Components.StateStore, ChunkKey(matchId, i), cancellationToken: cancellationToken);
+        }
+    }
+
     public async Task<(JournalHead Head, List<JournalEntry> Entries)?> LoadAsync(string matchId, CancellationToken cancellationToken)
     {
         var head = await dapr.GetStateAsync<JournalHead?>(Components.StateStore, HeadKey(matchId), cancellationToken: cancellationToken);

@@ -539,6 +539,16 @@ public sealed class MatchRunner(
                 CombatLog.ReplaySaveFailed(logger, error, match.Id, attempt);
             }
         }
+        try
+        {
+            await match.Saving;
+            await journal.DeleteAsync(match.Id, match.Chunks, CancellationToken.None);
+        }
+        catch (Exception error)
+        {
+            // Left-over journal keys only cost space: a takeover never reads them once the actor has the end.
+            CombatLog.CheckpointFailed(logger, error, match.Id, match.Chunks, 0);
+        }
         _finished[match.Id] = finish;
         _matches.TryRemove(new KeyValuePair<string, RunningMatch>(match.Id, match));
         match.SignalAll();
