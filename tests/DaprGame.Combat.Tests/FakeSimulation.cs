@@ -76,6 +76,8 @@ public sealed class FakeSimulation : IMatchSimulation
 
         public int Clamped { get; set; }
 
+        public bool Flagged { get; set; }
+
         public bool Left { get; set; }
     }
 
@@ -196,8 +198,9 @@ public sealed class FakeSimulation : IMatchSimulation
                 }
             }
             p.LastProcessed = input.Sequence;
-            if (p.Clamped == 3 && (input.MoveX is 1000 or -1000 || input.MoveY is 1000 or -1000))
+            if (p.Clamped >= 3 && !p.Flagged)
             {
+                p.Flagged = true;
                 occurrences.Add(new CheatFlagged(Tick, player, InputVerdict.ClampedSpeed, p.Clamped));
             }
         }

@@ -160,8 +160,21 @@ public sealed class MatchLoopTests
         Assert.Equal(3, killed["data"]!["sequence"]!.GetValue<long>());
         Assert.Equal(4, loot["data"]!["sequence"]!.GetValue<long>());
 
+        // Bob's client asks for five times full speed, three times: clamped, counted, and flagged once.
+        for (uint i = 1; i <= 3; i++)
+        {
+            await bobSocket.SendInputAsync(i, 2, bobSeat.Entity, moveX: 5000);
+        }
+        await metrics.WaitAsync("daprgame.combat.inputs.received", null, 5);
+        await rig.TickAsync(match);
+        Assert.Equal(3, metrics.Sum("daprgame.combat.inputs.rejected", "clampedSpeed"));
+        var flagged = await rig.NextEventAsync(CombatCheatFlagged.EventType);
+        Assert.Equal(bob, flagged["data"]!["playerId"]!.GetValue<string>());
+        Assert.Equal("clampedSpeed", flagged["data"]!["reason"]!.GetValue<string>());
+        Assert.Equal((3, 5L), (flagged["data"]!["tick"]!.GetValue<int>(), flagged["data"]!["sequence"]!.GetValue<long>()));
+
         // Tick 4 is the last (durationTicks 4): the sockets get the end frame, then a normal close.
-        await rig.TickAsync(match, 2);
+        await rig.TickAsync(match);
         var end = await aliceSocket.ReceiveAsync(MatchFrameTypes.End);
         Assert.Equal("duration", end.EndJson.GetProperty("reason").GetString());
         Assert.Equal(alice, end.EndJson.GetProperty("result").GetProperty("winners")[0].GetString());
@@ -170,7 +183,7 @@ public sealed class MatchLoopTests
         var ended = await rig.NextEventAsync(CombatMatchEnded.EventType);
         Assert.Equal("duration", ended["data"]!["reason"]!.GetValue<string>());
         Assert.Equal(4, ended["data"]!["ticks"]!.GetValue<int>());
-        Assert.Equal(5, ended["data"]!["sequence"]!.GetValue<long>());
+        Assert.Equal(6, ended["data"]!["sequence"]!.GetValue<long>());
         var players = ended["data"]!["players"]!.AsArray();
         Assert.Equal(alice, players[0]!["playerId"]!.GetValue<string>());
         Assert.Equal(1, players[0]!["kills"]!.GetValue<int>());
