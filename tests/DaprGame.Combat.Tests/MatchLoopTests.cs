@@ -120,6 +120,40 @@ public sealed class MatchLoopTests
     }
 
     [Fact]
+    public async Task A_loop_whose_match_was_taken_over_elsewhere_stops_at_its_next_checkpoint()
+    {
+        await using var rig = await CombatRig.StartAsync(new() { ["Combat:CheckpointTicks"] = "2" });
+        var (token, _) = await rig.GuestAsync("device-fenced-01");
+        await rig.GatewayAsync(token, HttpMethod.Post, "/v1/combat/matches", new CreateMatch("loop-5", "deathmatch", "arena", 20, 105));
+        var seat = await rig.TicketAsync(token, "loop-5");
+        using var client = await CombatRig.ConnectAsync(seat);
+        await client.ReceiveAsync(MatchFrameTypes.Welcome);
+        await rig.GatewayAsync(token, HttpMethod.Post, "/v1/combat/matches/loop-5/start");
+        var match = rig.Runner.Find("loop-5")!;
+        await match.WaitAsync(0, parked: true).WaitAsync(CombatRig.WaitLimit, TestContext.Current.CancellationToken);
+        await rig.TickAsync(match, 2);
+        await match.Saving;
+        Assert.False(match.Superseded);
+
+        // Another replica takes the match over: it writes the journal head.
+        var dapr = rig.Combat.Services.GetRequiredService<DaprClient>();
+        var head = (await dapr.GetStateAsync<JournalHead>(Components.StateStore, MatchJournal.HeadKey("loop-5"), cancellationToken: TestContext.Current.CancellationToken))!;
+        Assert.Equal(2, head.Tick);
+        await dapr.SaveStateAsync(Components.StateStore, MatchJournal.HeadKey("loop-5"), head with { Epoch = head.Epoch + 1 }, cancellationToken: TestContext.Current.CancellationToken);
+
+        // At its next checkpoint this loop finds the head is not its own: it stops, and its players go to the new host.
+        var closing = client.ClosedAsync();
+        await rig.TickAsync(match, 2);
+        await match.Saving;
+        Assert.True(match.Superseded);
+        var (status, description) = await closing;
+        Assert.Equal(System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable, status);
+        Assert.Equal("match moved", description);
+        Assert.False(rig.Runner.Hosts("loop-5"));
+        Assert.Equal(head.Epoch + 1, (await dapr.GetStateAsync<JournalHead>(Components.StateStore, MatchJournal.HeadKey("loop-5"), cancellationToken: TestContext.Current.CancellationToken))!.Epoch);
+    }
+
+    [Fact]
     public async Task A_match_that_ends_by_itself_publishes_its_kills_loot_and_result_and_leaves_a_replay_that_verifies()
     {
         await using var rig = await CombatRig.StartAsync();

@@ -42,8 +42,11 @@ public static partial class CombatLog
     [LoggerMessage(14, LogLevel.Error, "Match {MatchId}: storing the replay failed (attempt {Attempt} of 3)")]
     public static partial void ReplaySaveFailed(ILogger logger, Exception error, string matchId, int attempt);
 
-    [LoggerMessage(15, LogLevel.Warning, "Match {MatchId}: saving journal chunk {Chunk} failed (attempt {Attempt} of 3)")]
-    public static partial void CheckpointFailed(ILogger logger, Exception error, string matchId, int chunk, int attempt);
+    [LoggerMessage(15, LogLevel.Warning, "Match {MatchId}: saving journal {Key} failed (attempt {Attempt} of 3)")]
+    public static partial void CheckpointFailed(ILogger logger, Exception error, string matchId, string key, int attempt);
+
+    [LoggerMessage(18, LogLevel.Warning, "Match {MatchId}: another replica took the match over (this loop was epoch {Epoch}); this loop stops")]
+    public static partial void Superseded(ILogger logger, string matchId, int epoch);
 
     [LoggerMessage(16, LogLevel.Warning, "Match {MatchId} taken over at tick {Tick} from its journal (epoch {Epoch})")]
     public static partial void TookOver(ILogger logger, string matchId, int tick, int epoch);

@@ -122,9 +122,10 @@ public sealed class MatchRunner(
         {
             return false;
         }
-        var (head, entries) = saved;
+        var (head, entries, etag) = saved;
         var sim = factory.Create(setup);
-        var match = new RunningMatch(matchId, setup, sim, head.EventSequence + TakeoverSequenceGap) { Epoch = head.Epoch + 1, Chunks = head.Chunks };
+        var match = new RunningMatch(matchId, setup, sim, head.EventSequence + TakeoverSequenceGap) { Epoch = head.Epoch + 1, HeadETag = etag };
+        match.ChunkKeys.AddRange(head.Chunks);
         var now = time.GetUtcNow();
         foreach (var entry in entries)
         {
@@ -362,6 +363,19 @@ public sealed class MatchRunner(
             reason = "error";
         }
         metrics.MatchStopped();
+        if (match.Superseded)
+        {
+            lock (match.Gate)
+            {
+                foreach (var seat in match.Seats.Values)
+                {
+                    seat.Connection?.Close("match moved", status: System.Net.WebSockets.WebSocketCloseStatus.EndpointUnavailable);
+                }
+            }
+            _matches.TryRemove(new KeyValuePair<string, RunningMatch>(match.Id, match));
+            match.SignalAll();
+            return;
+        }
         if (reason is null && match.StopReason is null && _stopping.IsCancellationRequested)
         {
             // The replica is shutting down, the match is not over: a last checkpoint, and the next activation of its
@@ -476,25 +490,40 @@ public sealed class MatchRunner(
     {
         var entries = new List<JournalEntry>(match.Pending);
         match.Pending.Clear();
-        var chunk = match.Chunks++;
-        var head = new JournalHead(match.Chunks, match.Simulation.Tick, match.Simulation.StateHash, match.EventSequence, match.Epoch);
-        match.Saving = SaveCheckpointAsync(match.Saving, match.Id, chunk, entries, head);
+        var chunk = MatchJournal.ChunkKey(match.Id, match.Epoch, match.ChunkKeys.Count);
+        match.ChunkKeys.Add(chunk);
+        var head = new JournalHead([.. match.ChunkKeys], match.Simulation.Tick, match.Simulation.StateHash, match.EventSequence, match.Epoch);
+        match.Saving = SaveCheckpointAsync(match.Saving, match, chunk, entries, head);
     }
 
-    private async Task SaveCheckpointAsync(Task previous, string matchId, int chunk, List<JournalEntry> entries, JournalHead head)
+    /// <summary>Saves checkpoints in order; the one whose head was rewritten by another loop stops this loop.</summary>
+    private async Task SaveCheckpointAsync(Task previous, RunningMatch match, string chunk, List<JournalEntry> entries, JournalHead head)
     {
         await previous;
+        if (match.Superseded)
+        {
+            return;
+        }
         for (var attempt = 1; attempt <= 3; attempt++)
         {
             try
             {
-                await journal.SaveAsync(matchId, chunk, entries, head, CancellationToken.None);
+                if (await journal.SaveAsync(match.Id, chunk, entries, head, match.HeadETag, CancellationToken.None) is { } etag)
+                {
+                    match.HeadETag = etag;
+                }
+                else
+                {
+                    CombatLog.Superseded(logger, match.Id, head.Epoch);
+                    match.Superseded = true;
+                    await match.Cancel.CancelAsync();
+                }
                 return;
             }
             catch (Exception error)
             {
                 // A lost chunk makes the journal unusable for a takeover (which then ends the match as host_lost).
-                CombatLog.CheckpointFailed(logger, error, matchId, chunk, attempt);
+                CombatLog.CheckpointFailed(logger, error, match.Id, chunk, attempt);
             }
         }
     }
@@ -542,12 +571,12 @@ public sealed class MatchRunner(
         try
         {
             await match.Saving;
-            await journal.DeleteAsync(match.Id, match.Chunks, CancellationToken.None);
+            await journal.DeleteAsync(match.Id, match.ChunkKeys, CancellationToken.None);
         }
         catch (Exception error)
         {
             // Left-over journal keys only cost space: a takeover never reads them once the actor has the end.
-            CombatLog.CheckpointFailed(logger, error, match.Id, match.Chunks, 0);
+            CombatLog.CheckpointFailed(logger, error, match.Id, MatchJournal.HeadKey(match.Id), 0);
         }
         _finished[match.Id] = finish;
         _matches.TryRemove(new KeyValuePair<string, RunningMatch>(match.Id, match));
@@ -625,8 +654,14 @@ public sealed class RunningMatch(string id, MatchSetup setup, IMatchSimulation s
     /// <summary>Under Gate: journal entries since the last checkpoint.</summary>
     public List<JournalEntry> Pending { get; } = [];
 
-    /// <summary>Under Gate: journal chunks written so far.</summary>
-    public int Chunks { get; set; }
+    /// <summary>Under Gate: the journal's chunk keys so far, in order.</summary>
+    public List<string> ChunkKeys { get; } = [];
+
+    /// <summary>The ETag of the journal head this loop wrote last (used by the save chain only).</summary>
+    public string? HeadETag { get; set; }
+
+    /// <summary>Another loop took this match over (its head was rewritten): this one stops without a result.</summary>
+    public bool Superseded { get; set; }
 
     /// <summary>How many takeovers this match has had; part of loot ids after the first.</summary>
     public int Epoch { get; init; }
