@@ -26,4 +26,11 @@ public static class Topics
 
     /// <summary>Public market data: <c>trading.book.delta.v1</c> (L2 increments with book sequence numbers).</summary>
     public const string TradingMarket = "trading.market";
+
+    /// <summary>
+    /// Matches: <c>combat.match.*</c> (created, started, ended with the result), <c>combat.player.killed.v1</c>,
+    /// <c>combat.loot.dropped.v1</c> (trading grants each drop once, keyed by its loot id) and
+    /// <c>combat.cheat.flagged.v1</c>. Stream <c>combat/match/{matchId}</c>, one sequence per match.
+    /// </summary>
+    public const string Combat = "combat";
 }

@@ -1,5 +1,6 @@
 using DaprGame.Contracts;
 using DaprGame.Contracts.Chat;
+using DaprGame.Contracts.Combat;
 using DaprGame.Contracts.Players;
 using DaprGame.Contracts.Trading;
 
@@ -114,6 +115,39 @@ public static class Samples
         {
             Id = "trading/trade/t-alice-x1:1", OccurredAt = At, StreamId = "trading/trade/t-alice-x1", Sequence = 1,
             TradeId = "t-alice-x1", Status = "proposed", ProposerId = "alice", CounterpartyId = "bob", ActorId = "alice", Reason = "reason",
+        },
+        [typeof(CombatMatchCreated)] = new CombatMatchCreated
+        {
+            Id = "combat/match/m-1:1", OccurredAt = At, StreamId = "combat/match/m-1", Sequence = 1,
+            MatchId = "m-1", OwnerId = "alice", Mode = "deathmatch", Map = "arena", TickRate = 30, Seed = 18446744073709551557,
+            MaxPlayers = 8, DurationTicks = 5400, ScoreLimit = 20,
+        },
+        [typeof(CombatMatchStarted)] = new CombatMatchStarted
+        {
+            Id = "combat/match/m-1:2", OccurredAt = At, StreamId = "combat/match/m-1", Sequence = 2,
+            MatchId = "m-1", Players = ["alice", "bob"], Address = "ws://combat-0.combat:8080/match",
+        },
+        [typeof(CombatPlayerKilled)] = new CombatPlayerKilled
+        {
+            Id = "combat/match/m-1:3", OccurredAt = At, StreamId = "combat/match/m-1", Sequence = 3,
+            MatchId = "m-1", Tick = 412, VictimId = "bob", KillerId = "alice", Weapon = "blaster",
+        },
+        [typeof(CombatLootDropped)] = new CombatLootDropped
+        {
+            Id = "combat/match/m-1:4", OccurredAt = At, StreamId = "combat/match/m-1", Sequence = 4,
+            MatchId = "m-1", LootId = "loot:m-1:412:0", Tick = 412, PlayerId = "alice", Item = "iron-sword", Quantity = 1,
+        },
+        [typeof(CombatCheatFlagged)] = new CombatCheatFlagged
+        {
+            Id = "combat/match/m-1:5", OccurredAt = At, StreamId = "combat/match/m-1", Sequence = 5,
+            MatchId = "m-1", Tick = 900, PlayerId = "mallory", Reason = "clampedSpeed", Count = 3,
+        },
+        [typeof(CombatMatchEnded)] = new CombatMatchEnded
+        {
+            Id = "combat/match/m-1:6", OccurredAt = At, StreamId = "combat/match/m-1", Sequence = 6,
+            MatchId = "m-1", Reason = "score_limit", Ticks = 5123, FinalHash = "9f86d081884c7d65",
+            Players = [new CombatPlayerResult("alice", 0, 20, 20, 3, 2400), new CombatPlayerResult("bob", 1, 7, 7, 20, 900)],
+            Winners = ["alice"],
         },
         [typeof(PlayerSessionRevoked)] = new PlayerSessionRevoked
         {

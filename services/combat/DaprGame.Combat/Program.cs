@@ -1,13 +1,5 @@
-using DaprGame.Hosting;
+using DaprGame.Combat;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-
-var app = builder.Build();
-app.MapServiceDefaults();
-app.MapGet("/", () => Results.Ok(new { service = DaprGame.Contracts.AppIds.Combat }));
-
-app.Run();
-
-/// <summary>Entry point, visible to in-process tests.</summary>
-public partial class Program;
+// The table of contents is CombatApp.Build (where the simulation core is registered): tests build the same app
+// in-process with their own configuration.
+CombatApp.Build(args).Run();

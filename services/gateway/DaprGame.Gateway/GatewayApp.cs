@@ -1,4 +1,5 @@
 using DaprGame.Gateway.Auth;
+using DaprGame.Gateway.Endpoints;
 using DaprGame.Gateway.Realtime;
 using DaprGame.Hosting;
 
@@ -13,12 +14,14 @@ public static class GatewayApp
         builder.AddServiceDefaults();
         builder.AddGatewayAuth();
         builder.AddRealtime();
+        builder.AddCombatApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.MapServiceDefaults();
         app.MapGatewayAuth();
         app.MapRealtime();
+        app.MapCombatApi();
         return app;
     }
 }
