@@ -143,6 +143,21 @@ public sealed class TradingRig : IAsyncDisposable
     public static (long Available, long Held) Swords(WalletView w) =>
         w.Stacks.FirstOrDefault(s => s.ItemType == "iron-sword") is { } s ? (s.Available, s.Held) : (0, 0);
 
+    /// <summary>Publishes <paramref name="data"/> as a CloudEvent of <paramref name="type"/> on <paramref name="topic"/>, as another service would.</summary>
+    public async Task PublishAsync(string topic, string type, object data)
+    {
+        using var publisher = new HttpClient { BaseAddress = new Uri(_gateway!.Host.HttpEndpoint) };
+        var envelope = new Dictionary<string, object?>
+        {
+            ["specversion"] = "1.0", ["id"] = Guid.NewGuid().ToString("N"), ["source"] = "test", ["type"] = type,
+            ["datacontenttype"] = "application/json", ["data"] = data,
+        };
+        using var content = JsonContent.Create(envelope, options: ServiceDefaults.JsonOptions);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/cloudevents+json");
+        using var response = await publisher.PostAsync($"v1.0/publish/{Components.PubSub}/{topic}", content, TestContext.Current.CancellationToken);
+        Assert.True(response.IsSuccessStatusCode, $"publish to {topic}: {(int)response.StatusCode}");
+    }
+
     /// <summary>The next trading event of CloudEvent type <paramref name="type"/> (others are skipped).</summary>
     public async Task<JsonObject> NextEventAsync(string type, Func<JsonObject, bool>? match = null)
     {

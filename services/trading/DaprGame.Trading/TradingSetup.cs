@@ -43,6 +43,7 @@ public static class TradingSetup
         _ = app.Services.GetRequiredService<TradingOptions>();
         app.MapActorsHandlers();
         app.MapTradingEndpoints();
+        app.MapLootConsumer();
         return app;
     }
 
