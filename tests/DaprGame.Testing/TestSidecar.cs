@@ -46,14 +46,23 @@ public sealed class TestSidecar : IAsyncDisposable
         options.ResourcesPaths.Add(folder);
         configure?.Invoke(options);
         SidecarHost host;
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            host = await SidecarHost.StartAsync(options, environment);
-        }
-        catch
-        {
-            Directory.Delete(folder, recursive: true);
-            throw;
+            try
+            {
+                host = await SidecarHost.StartAsync(options, environment);
+                break;
+            }
+            catch (IOException e) when (attempt < 3 && options.HttpPort == 0 && options.GrpcPort == 0
+                && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // The free ports the host picked were taken by another process before it bound them: pick again.
+            }
+            catch
+            {
+                Directory.Delete(folder, recursive: true);
+                throw;
+            }
         }
         var client = new DaprClientBuilder()
             .UseHttpEndpoint(host.HttpEndpoint)
