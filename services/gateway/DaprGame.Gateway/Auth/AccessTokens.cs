@@ -23,13 +23,7 @@ internal sealed class AccessTokenIssuer(SigningKeyRing ring, TimeProvider time, 
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var expires = now + _options.AccessTokenLifetime;
 
-        var header = Json(w =>
-        {
-            w.WriteString("alg", Jwt.Algorithm);
-            w.WriteString("typ", Jwt.Type);
-            w.WriteString("kid", key.Kid);
-        });
-        var payload = Json(w =>
+        var token = Jwt.Sign(key, Jwt.Type, w =>
         {
             w.WriteString("iss", _options.Issuer);
             w.WriteString("aud", _options.Audience);
@@ -47,9 +41,31 @@ internal sealed class AccessTokenIssuer(SigningKeyRing ring, TimeProvider time, 
             w.WriteNumber("exp", expires.ToUnixTimeSeconds());
             w.WriteString("jti", AuthIds.NewTokenId());
         });
-        var signingInput = Base64Url.EncodeToString(header) + "." + Base64Url.EncodeToString(payload);
+        return (token, expires);
+    }
+}
+
+/// <summary>The compact JWS the gateway signs (access tokens, match tickets): ES256 with a key of the ring.</summary>
+internal static class Jwt
+{
+    public const string Algorithm = "ES256";
+    public const string Type = "JWT";
+
+    /// <summary>Longest token accepted; ours are well under 1 KB, and parsing an attacker's megabyte is wasted work.</summary>
+    public const int MaxLength = 4096;
+
+    /// <summary>Header <c>{alg, typ, kid}</c>, the claims <paramref name="claims"/> writes, and the P-256 signature (IEEE P1363).</summary>
+    public static string Sign(SigningKey key, string type, Action<Utf8JsonWriter> claims)
+    {
+        var header = Json(w =>
+        {
+            w.WriteString("alg", Algorithm);
+            w.WriteString("typ", type);
+            w.WriteString("kid", key.Kid);
+        });
+        var signingInput = Base64Url.EncodeToString(header) + "." + Base64Url.EncodeToString(Json(claims));
         var signature = key.Key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return (signingInput + "." + Base64Url.EncodeToString(signature), expires);
+        return signingInput + "." + Base64Url.EncodeToString(signature);
     }
 
     private static byte[] Json(Action<Utf8JsonWriter> write)
@@ -63,16 +79,6 @@ internal sealed class AccessTokenIssuer(SigningKeyRing ring, TimeProvider time, 
         }
         return buffer.WrittenSpan.ToArray();
     }
-}
-
-/// <summary>Constants of the access-token format.</summary>
-internal static class Jwt
-{
-    public const string Algorithm = "ES256";
-    public const string Type = "JWT";
-
-    /// <summary>Longest token accepted; ours are well under 1 KB, and parsing an attacker's megabyte is wasted work.</summary>
-    public const int MaxLength = 4096;
 }
 
 /// <summary>

@@ -1,8 +1,3 @@
-using System.Buffers;
-using System.Buffers.Text;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 using DaprGame.Contracts.Combat;
 using Microsoft.Extensions.Options;
 
@@ -20,13 +15,7 @@ internal sealed class MatchTicketIssuer(SigningKeyRing ring, TimeProvider time, 
         var key = await ring.GetCurrentAsync(cancellationToken);
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var expires = now + CombatTickets.Lifetime;
-        var header = Json(w =>
-        {
-            w.WriteString("alg", Jwt.Algorithm);
-            w.WriteString("typ", CombatTickets.Type);
-            w.WriteString("kid", key.Kid);
-        });
-        var payload = Json(w =>
+        var ticket = Jwt.Sign(key, CombatTickets.Type, w =>
         {
             w.WriteString("iss", options.Value.Issuer);
             w.WriteString("aud", CombatTickets.Audience);
@@ -37,20 +26,6 @@ internal sealed class MatchTicketIssuer(SigningKeyRing ring, TimeProvider time, 
             w.WriteNumber("exp", expires.ToUnixTimeSeconds());
             w.WriteString("jti", AuthIds.NewTokenId());
         });
-        var signingInput = Base64Url.EncodeToString(header) + "." + Base64Url.EncodeToString(payload);
-        var signature = key.Key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
-        return (signingInput + "." + Base64Url.EncodeToString(signature), expires);
-    }
-
-    private static byte[] Json(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            write(writer);
-            writer.WriteEndObject();
-        }
-        return buffer.WrittenSpan.ToArray();
+        return (ticket, expires);
     }
 }
