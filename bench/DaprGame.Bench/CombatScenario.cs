@@ -1,0 +1,438 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using DaprGame.Combat.Domain;
+using DaprGame.Combat.Matches;
+using DaprGame.Contracts;
+using DaprGame.Contracts.Combat;
+using DaprGame.Hosting;
+using DaprGame.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DaprGame.Bench;
+
+/// <summary>
+/// Scenario <c>combat</c>: matches end to end. The gateway and combat run in-process on the <c>local</c> profile with
+/// their sidecars; every player is a gateway guest who joins through the gateway (<c>POST /v1/combat/matches/{id}/join</c>
+/// → a ticket and the match socket's address) and plays over a real match socket: for each snapshot it sends an input
+/// for the next tick (with its sequence) and acknowledges the tick. The service's figures come from its own meter
+/// (<c>daprgame.combat.*</c>, read by a <see cref="MeterListener"/> in this process); the clients' from their loops.
+/// <list type="number">
+/// <item><b>Capacity</b>: 10-player deathmatches on <c>arena</c> at 30 Hz, added in steps (10, 25, 50, 100, 200, 300,
+/// 400 running at once); per step, held <c>--seconds</c>: tick duration p50/p99, overruns, ticks per match per second,
+/// snapshots/s and bytes per client per second sent, the clients' snapshot interval, and the process's CPU. Stepping
+/// stops at the first step that misses (tick p99 over 33 ms, an overrun, or under 95 % of 30 ticks/s per match).</item>
+/// <item><b>Arena</b>: one match on <c>field</c> at 20 Hz with 2,000 bots and the most players a match holds (64):
+/// tick p99 against the 50 ms budget and bytes per client per second.</item>
+/// <item><b>Delta vs full</b>: in the same arena match, half the players acknowledge (deltas) and half never do (a
+/// full snapshot, inside the interest radius, every tick): bytes per client per second of each and their ratio.</item>
+/// </list>
+/// The API refuses more than 64 bots; the combat replica of this bench runs the real simulation core behind a factory
+/// that gives every <c>field</c> match <see cref="ArenaBots"/> bots (<see cref="ArenaSimulations"/>). One ladder per
+/// invocation (<c>--runs</c> is not used): the whole scenario stops within about five minutes.
+/// </summary>
+internal static class CombatScenario
+{
+    private const int PlayersPerMatch = 10;
+    private const int CapacityTickRate = 30;
+    private const int ArenaTickRate = 20;
+    private const int ArenaBots = 2000;
+    private const int ArenaPlayers = 64;
+    private const int SetupParallelism = 8;
+    private const double TickRateKept = 0.95;
+
+    private static readonly int[] Steps = [10, 25, 50, 100, 200, 300, 400];
+
+    // The ladder stops adding steps after this much time, so that the arena still runs and the whole scenario ends
+    // within about five minutes.
+    private static readonly TimeSpan LadderBudget = TimeSpan.FromMinutes(3.2);
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
+
+    public static async Task<BenchReport> RunAsync(BenchOptions options)
+    {
+        var report = new BenchReport("combat", options);
+        Console.Error.WriteLine("[combat] starting gateway and combat with their sidecars…");
+        await using var cluster = await LocalCluster.StartAsync(ClusterProfile.Local,
+        [
+            new ClusterApp(AppIds.Combat, (args, configure) => DaprGame.Combat.CombatApp.Build(args, configure), 1, b =>
+            {
+                b.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Error);
+                b.Services.AddSingleton<ISimulationFactory>(new ArenaSimulations());
+            }),
+            new ClusterApp(AppIds.Gateway, (args, configure) => DaprGame.Gateway.GatewayApp.Build(args, configure), 1, b =>
+            {
+                b.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Error);
+                b.Configuration["Auth:Pbkdf2Iterations"] = "1000";
+            }),
+        ]);
+        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) })
+        {
+            BaseAddress = cluster.Node(AppIds.Gateway).AppAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        var api = new GatewayApi(http);
+        var players = new string[ArenaPlayers];
+        await Parallel.ForAsync(0, ArenaPlayers, new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (i, ct) =>
+            players[i] = await api.GuestAsync($"bench-fighter-{i:D3}", ct));
+        using var server = new ServerProbe();
+        var stats = new ClientStats();
+        var started = Stopwatch.GetTimestamp();
+
+        var capacity = options.Includes("capacity") ? await CapacityAsync(report, options, api, players, server, stats, started) : double.NaN;
+        report.Comparisons.Add(new BenchComparison("capacity: most 10-player matches at 30 Hz within budget", capacity, "matches", ">= 200", double.IsNaN(capacity) ? null : capacity >= 200));
+
+        if (options.Includes("arena"))
+        {
+            await ArenaAsync(report, options, api, players, server, stats);
+        }
+
+        report.Notes.Add("players are gateway guests; each match: create, 10 joins through the gateway (ticket + address), a match socket per player, start; " +
+            "a player sends one input per snapshot received (next tick, its sequence, a move turning every second, no fire) and acks the snapshot's tick");
+        report.Notes.Add("tick figures: the service's daprgame.combat.tick.duration (the tick's work under the match lock: inputs, Step, snapshot frames queued), " +
+            "overruns from daprgame.combat.tick.overruns, bytes from daprgame.combat.snapshot.bytes (frame with 13-byte header, before WebSocket framing)");
+        report.Notes.Add("one process holds the gateway, combat, their sidecars, SQLite and every client socket on the same " +
+            Environment.ProcessorCount.ToString(CultureInfo.InvariantCulture) + " cores; CPU is that process's");
+        return report;
+    }
+
+    /// <summary>Adds matches step by step; returns the largest step that kept within budget (0 when none did).</summary>
+    private static async Task<double> CapacityAsync(BenchReport report, BenchOptions options, GatewayApi api, string[] players, ServerProbe server, ClientStats stats, long started)
+    {
+        var matches = new List<BenchMatch>();
+        using var stop = new CancellationTokenSource();
+        double kept = 0;
+        try
+        {
+            foreach (var step in Steps)
+            {
+                if (Stopwatch.GetElapsedTime(started) > LadderBudget)
+                {
+                    report.Notes.Add($"capacity: stopped before {step} matches: the ladder's time budget ({LadderBudget.TotalMinutes:0.#} min) was spent");
+                    break;
+                }
+                var setupStart = Stopwatch.GetTimestamp();
+                var adding = Enumerable.Range(matches.Count, step - matches.Count).ToArray();
+                var added = new BenchMatch[adding.Length];
+                await Parallel.ForAsync(0, adding.Length, new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (i, ct) =>
+                    added[i] = await BenchMatch.StartAsync(api, players, $"cap-{adding[i]:D4}", "arena", CapacityTickRate, PlayersPerMatch,
+                        stats, bot => true, bot => bot == 0, stop.Token, ct));
+                matches.AddRange(added);
+                var setup = Stopwatch.GetElapsedTime(setupStart);
+                await Task.Delay(Settle);
+                var w = await MeasureAsync(server, stats, options.Duration);
+                var clients = step * PlayersPerMatch;
+                var ticksPerMatch = w.Server.Ticks.Count / w.Seconds / step;
+                var missed = !(w.Server.Ticks.P99Ms <= 1000.0 / CapacityTickRate) || w.Server.Overruns > 0 || ticksPerMatch < TickRateKept * CapacityTickRate;
+                var mode = $"{step} matches";
+                report.Rows.Add(new BenchRow($"tick (10 players, 30 Hz)", "combat", mode, w.Server.Ticks.Count / w.Seconds,
+                    w.Server.Ticks.P50Ms, w.Server.Ticks.P99Ms, w.Server.Ticks.P999Ms, 0, (int)w.Server.Overruns, [], []));
+                report.Rows.Add(new BenchRow($"snapshot interval at the client", "socket", mode, w.Client.Snapshots / w.Seconds,
+                    w.Client.Intervals.P50Ms, w.Client.Intervals.P99Ms, w.Client.Intervals.P999Ms, 0, (int)w.Client.Gaps, [], []));
+                report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                    $"{mode} ({clients} clients): {ticksPerMatch:0.0} ticks/s per match; tick p50 {w.Server.Ticks.P50Ms:0.000} ms p99 {w.Server.Ticks.P99Ms:0.000} ms; " +
+                    $"overruns {w.Server.Overruns}; snapshots sent {w.Server.Snapshots / w.Seconds:0}/s, {w.Server.SnapshotBytes / w.Seconds / clients:0} B/client/s " +
+                    $"(received {w.Client.Bytes / w.Seconds / clients:0} B/client/s, {w.Client.Snapshots / w.Seconds:0}/s); client interval p50 {w.Client.Intervals.P50Ms:0.0} ms " +
+                    $"p99 {w.Client.Intervals.P99Ms:0.0} ms; snapshots skipped at clients {w.Client.Gaps}; inputs received {w.Server.Inputs / w.Seconds:0}/s, rejected {w.Server.Rejected}; " +
+                    $"decoded {w.Client.Decoded} (errors {w.Client.DecodeErrors}); CPU {w.Cpu:P0} of {Environment.ProcessorCount} cores (machine {w.MachineCpu:P0}); " +
+                    $"setup of the step {setup.TotalSeconds:0.0} s; socket failures so far {stats.Failures}{(missed ? " — MISSED" : "")}"));
+                Console.Error.WriteLine($"[combat] {report.Notes[^1]}");
+                if (missed)
+                {
+                    break;
+                }
+                kept = step;
+            }
+        }
+        finally
+        {
+            Console.Error.WriteLine("[combat] ending the capacity matches…");
+            await EndAllAsync(api, players, matches, stop);
+        }
+        return kept;
+    }
+
+    private static async Task ArenaAsync(BenchReport report, BenchOptions options, GatewayApi api, string[] players, ServerProbe server, ClientStats stats)
+    {
+        using var stop = new CancellationTokenSource();
+        // Even players acknowledge (deltas), odd ones never do (full snapshots); one of each decodes every snapshot.
+        var match = await BenchMatch.StartAsync(api, players, "arena-0", "field", ArenaTickRate, ArenaPlayers, stats,
+            bot => bot % 2 == 0, bot => bot < 2, stop.Token, CancellationToken.None);
+        try
+        {
+            await Task.Delay(Settle);
+            var w = await MeasureAsync(server, stats, options.Duration);
+            var ackers = ArenaPlayers / 2;
+            var deltaPerClient = w.Client.AckerBytes / w.Seconds / ackers;
+            var fullPerClient = (w.Client.Bytes - w.Client.AckerBytes) / w.Seconds / (ArenaPlayers - ackers);
+            var mode = $"{ArenaBots} bots+{ArenaPlayers}";
+            report.Rows.Add(new BenchRow("tick (field, 20 Hz)", "combat", mode, w.Server.Ticks.Count / w.Seconds,
+                w.Server.Ticks.P50Ms, w.Server.Ticks.P99Ms, w.Server.Ticks.P999Ms, 0, (int)w.Server.Overruns, [], []));
+            report.Rows.Add(new BenchRow("snapshot interval at the client", "socket", mode, w.Client.Snapshots / w.Seconds,
+                w.Client.Intervals.P50Ms, w.Client.Intervals.P99Ms, w.Client.Intervals.P999Ms, 0, (int)w.Client.Gaps, [], []));
+            report.Comparisons.Add(new BenchComparison("arena: players in one match (API and domain cap)", ArenaPlayers, "clients", ">= 1000", false));
+            report.Comparisons.Add(new BenchComparison($"arena: tick p99, {ArenaBots} bots + {ArenaPlayers} clients", w.Server.Ticks.P99Ms, "ms", "<= 50", w.Server.Ticks.P99Ms <= 50));
+            report.Comparisons.Add(new BenchComparison("arena: bytes/client/s, acking (delta + interest)", deltaPerClient, "B/s", "<= 30000", deltaPerClient <= 30_000));
+            report.Comparisons.Add(new BenchComparison("arena: bytes/client/s, never acking (full + interest)", fullPerClient, "B/s", "", null));
+            report.Comparisons.Add(new BenchComparison("arena: delta / full bytes (same match, same run)", deltaPerClient / fullPerClient, "ratio", "<= 0.2", deltaPerClient / fullPerClient <= 0.2));
+            report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"arena ({ArenaBots} bots on field, {ArenaPlayers} players at 20 Hz, {ackers} acking): {w.Server.Ticks.Count / w.Seconds:0.0} ticks/s; tick p50 {w.Server.Ticks.P50Ms:0.000} ms " +
+                $"p99 {w.Server.Ticks.P99Ms:0.000} ms; overruns {w.Server.Overruns}; sent {w.Server.SnapshotBytes / w.Seconds / ArenaPlayers:0} B/client/s on average; " +
+                $"acking clients received {deltaPerClient:0} B/s, never-acking {fullPerClient:0} B/s; full snapshots received {w.Client.FullSnapshots} " +
+                $"({w.Client.FullBytes / Math.Max(1.0, w.Client.FullSnapshots):0} B each); client interval p50 {w.Client.Intervals.P50Ms:0.0} ms p99 {w.Client.Intervals.P99Ms:0.0} ms; " +
+                $"skipped {w.Client.Gaps}; decoded {w.Client.Decoded} (errors {w.Client.DecodeErrors}); CPU {w.Cpu:P0} (machine {w.MachineCpu:P0})"));
+            Console.Error.WriteLine($"[combat] {report.Notes[^1]}");
+        }
+        finally
+        {
+            await EndAllAsync(api, players, [match], stop);
+        }
+    }
+
+    /// <summary>Ends matches through the API (end frames, sockets closed), then lets the clients' loops finish.</summary>
+    private static async Task EndAllAsync(GatewayApi api, string[] players, List<BenchMatch> matches, CancellationTokenSource stop)
+    {
+        await Parallel.ForEachAsync(matches, new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (m, ct) =>
+        {
+            try
+            {
+                await api.PostAsync(players[0], CombatRoutes.End(m.Id), null, ct);
+            }
+            catch (HttpRequestException)
+            {
+                // Measured already; the cluster's disposal stops the rest.
+            }
+        });
+        var loops = Task.WhenAll(matches.SelectMany(m => m.Loops));
+        await Task.WhenAny(loops, Task.Delay(TimeSpan.FromSeconds(10)));
+        await stop.CancelAsync();
+        await Task.WhenAny(loops, Task.Delay(TimeSpan.FromSeconds(5)));
+        foreach (var m in matches)
+        {
+            m.Dispose();
+        }
+    }
+
+    private static async Task<Window> MeasureAsync(ServerProbe server, ClientStats stats, TimeSpan duration)
+    {
+        server.Swap();
+        stats.Swap();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var machine = MachineCpu.Read();
+        var start = Stopwatch.GetTimestamp();
+        await Task.Delay(duration);
+        var s = server.Swap();
+        var c = stats.Swap();
+        var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        var used = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / seconds / Environment.ProcessorCount;
+        return new Window(seconds, new ServerFigures(s.Ticks.Summarize(), s.Overruns, s.Snapshots, s.SnapshotBytes, s.Inputs, s.Rejected),
+            new ClientFigures(c.Intervals.Summarize(), c.Snapshots, c.Bytes, c.AckerBytes, c.FullSnapshots, c.FullBytes, c.Gaps, c.Decoded, c.DecodeErrors),
+            used, MachineCpu.Since(machine));
+    }
+
+    private sealed record Window(double Seconds, ServerFigures Server, ClientFigures Client, double Cpu, double MachineCpu);
+
+    private sealed record ServerFigures(LatencySummary Ticks, long Overruns, long Snapshots, long SnapshotBytes, long Inputs, long Rejected);
+
+    private sealed record ClientFigures(LatencySummary Intervals, long Snapshots, long Bytes, long AckerBytes, long FullSnapshots, long FullBytes, long Gaps, long Decoded, long DecodeErrors);
+
+    /// <summary>One match of the bench: created, joined by its players through the gateway, their sockets open, started.</summary>
+    private sealed class BenchMatch : IDisposable
+    {
+        private BenchMatch(string id, MatchBot[] bots, Task[] loops)
+        {
+            Id = id;
+            Bots = bots;
+            Loops = loops;
+        }
+
+        public string Id { get; }
+
+        public MatchBot[] Bots { get; }
+
+        public Task[] Loops { get; }
+
+        public static async Task<BenchMatch> StartAsync(GatewayApi api, string[] players, string id, string map, int tickRate, int count,
+            ClientStats stats, Func<int, bool> acks, Func<int, bool> decodes, CancellationToken stop, CancellationToken ct)
+        {
+            // Bots: 0 here; the bench's factory gives a field match its 2,000 (the API refuses more than 64).
+            await api.PostAsync(players[0], CombatRoutes.Matches,
+                new CreateMatch(id, "deathmatch", map, tickRate, Seed: 20261130, MaxPlayers: count, DurationTicks: 0, ScoreLimit: 0, Bots: 0), ct);
+            var bots = new MatchBot[count];
+            for (var i = 0; i < count; i++)
+            {
+                var ticket = await api.JoinAsync(players[i], id, ct);
+                bots[i] = new MatchBot(stats, acks(i), decodes(i), ticket.Entity, i);
+                await bots[i].ConnectAsync(ticket, ct);
+            }
+            var loops = bots.Select(b => Task.Run(() => b.RunAsync(stop), CancellationToken.None)).ToArray();
+            await api.PostAsync(players[0], CombatRoutes.Start(id), null, ct);
+            return new BenchMatch(id, bots, loops);
+        }
+
+        public void Dispose()
+        {
+            foreach (var b in Bots)
+            {
+                b.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The gateway's API as a player calls it: guest tokens, combat routes under <c>/v1/combat</c>.</summary>
+    private sealed class GatewayApi(HttpClient http)
+    {
+        private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+
+        /// <summary>Signs a guest in; returns the device name, which keys their token here.</summary>
+        public async Task<string> GuestAsync(string device, CancellationToken ct)
+        {
+            using var response = await http.PostAsJsonAsync("/v1/auth/guest", new { deviceId = device }, ct);
+            response.EnsureSuccessStatusCode();
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
+            lock (_tokens)
+            {
+                _tokens[device] = body.GetProperty("accessToken").GetString()!;
+            }
+            return device;
+        }
+
+        public async Task<JoinTicket> JoinAsync(string player, string matchId, CancellationToken ct)
+        {
+            var text = await PostAsync(player, CombatRoutes.Join(matchId), null, ct);
+            return JsonSerializer.Deserialize<JoinTicket>(text, ServiceDefaults.JsonOptions)!;
+        }
+
+        /// <summary>POSTs a combat route (as combat names it, under <c>/v1</c>) through the gateway; throws with the answer on failure.</summary>
+        public async Task<string> PostAsync(string player, string route, object? body, CancellationToken ct)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/combat" + route["/v1".Length..]);
+            string token;
+            lock (_tokens)
+            {
+                token = _tokens[player];
+            }
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            if (body is not null)
+            {
+                request.Content = JsonContent.Create(body, body.GetType(), options: ServiceDefaults.JsonOptions);
+            }
+            using var response = await http.SendAsync(request, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"POST {request.RequestUri}: {(int)response.StatusCode} {text}");
+            }
+            return text;
+        }
+    }
+
+    /// <summary>
+    /// The real simulation core (<see cref="MatchSimulations"/>, <see cref="Replays"/>), except that a match on
+    /// <c>field</c> gets <see cref="ArenaBots"/> bots: the API caps bots at 64, the core at
+    /// <see cref="MatchSimulations.MaxBots"/>.
+    /// </summary>
+    private sealed class ArenaSimulations : ISimulationFactory
+    {
+        public IReadOnlyList<string> Maps => MatchSimulations.Maps;
+
+        public string? Validate(MatchSetup setup) => MatchSimulations.Validate(setup);
+
+        public IMatchSimulation Create(MatchSetup setup) =>
+            MatchSimulations.Create(setup.Map == "field" ? setup with { Bots = ArenaBots } : setup);
+
+        public ReplayOutcome Verify(byte[] log, IReadOnlyList<ulong> expectedHashes)
+        {
+            var r = Replays.Verify(log, expectedHashes);
+            return new ReplayOutcome(r.Ticks, r.FinalHash, r.Mismatches, r.FirstMismatchTick);
+        }
+    }
+
+    /// <summary>What the service's meter recorded in one window (daprgame.combat.*), read in-process.</summary>
+    private sealed class ServerProbe : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private ServerWindow _current = new();
+
+        public ServerProbe()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == DaprGame.Combat.Infrastructure.CombatMetrics.Name)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+            {
+                if (instrument.Name == "daprgame.combat.tick.duration")
+                {
+                    Volatile.Read(ref _current).Ticks.RecordMs(value);
+                }
+            });
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            {
+                var w = Volatile.Read(ref _current);
+                switch (instrument.Name)
+                {
+                    case "daprgame.combat.tick.overruns":
+                        Interlocked.Add(ref w.Overruns, value);
+                        break;
+                    case "daprgame.combat.snapshot.bytes":
+                        Interlocked.Increment(ref w.Snapshots);
+                        Interlocked.Add(ref w.SnapshotBytes, value);
+                        break;
+                    case "daprgame.combat.inputs.received":
+                        Interlocked.Add(ref w.Inputs, value);
+                        break;
+                    case "daprgame.combat.inputs.rejected":
+                        Interlocked.Add(ref w.Rejected, value);
+                        break;
+                }
+            });
+            _listener.Start();
+        }
+
+        public ServerWindow Swap() => Interlocked.Exchange(ref _current, new ServerWindow());
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    private sealed class ServerWindow
+    {
+        public MicrosHistogram Ticks { get; } = new();
+
+        public long Overruns;
+        public long Snapshots;
+        public long SnapshotBytes;
+        public long Inputs;
+        public long Rejected;
+    }
+
+    /// <summary>The whole machine's CPU use from <c>/proc/stat</c> (Linux; NaN elsewhere).</summary>
+    private static class MachineCpu
+    {
+        public static (long Busy, long Total) Read()
+        {
+            try
+            {
+                var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                    .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+                return (fields.Take(8).Sum() - fields[3] - fields[4], fields.Take(8).Sum());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return (0, 0);
+            }
+        }
+
+        public static double Since((long Busy, long Total) start)
+        {
+            var now = Read();
+            return now.Total > start.Total ? (now.Busy - start.Busy) / (double)(now.Total - start.Total) : double.NaN;
+        }
+    }
+}
