@@ -52,6 +52,9 @@ internal static class CombatScenario
     private static readonly TimeSpan LadderBudget = TimeSpan.FromMinutes(3.2);
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(2);
 
+    // Before the first window: the JIT compiles the socket, tick and HTTP paths at higher tiers for several seconds.
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(8);
+
     public static async Task<BenchReport> RunAsync(BenchOptions options)
     {
         var report = new BenchReport("combat", options);
@@ -82,8 +85,9 @@ internal static class CombatScenario
         var stats = new ClientStats();
         var started = Stopwatch.GetTimestamp();
 
-        var capacity = options.Includes("capacity") ? await CapacityAsync(report, options, api, players, server, stats, started) : double.NaN;
-        report.Comparisons.Add(new BenchComparison("capacity: most 10-player matches at 30 Hz within budget", capacity, "matches", ">= 200", double.IsNaN(capacity) ? null : capacity >= 200));
+        var (capacity, strict) = options.Includes("capacity") ? await CapacityAsync(report, options, api, players, server, stats, started) : (double.NaN, double.NaN);
+        report.Comparisons.Add(new BenchComparison("capacity: 10-player matches at 30 Hz, p99 <= 33 ms, 0 overruns", strict, "matches", ">= 200", double.IsNaN(strict) ? null : strict >= 200));
+        report.Comparisons.Add(new BenchComparison("capacity: the same, p99 <= 33 ms, >= 95 % of 30 ticks/s", capacity, "matches", ">= 200", double.IsNaN(capacity) ? null : capacity >= 200));
 
         if (options.Includes("arena"))
         {
@@ -100,11 +104,14 @@ internal static class CombatScenario
     }
 
     /// <summary>Adds matches step by step; returns the largest step that kept within budget (0 when none did).</summary>
-    private static async Task<double> CapacityAsync(BenchReport report, BenchOptions options, GatewayApi api, string[] players, ServerProbe server, ClientStats stats, long started)
+    private static async Task<(double Kept, double Strict)> CapacityAsync(BenchReport report, BenchOptions options, GatewayApi api, string[] players, ServerProbe server, ClientStats stats, long started)
     {
         var matches = new List<BenchMatch>();
         using var stop = new CancellationTokenSource();
         double kept = 0;
+        double strictKept = 0;
+        var strictBroken = false;
+        var misses = 0;
         try
         {
             foreach (var step in Steps)
@@ -122,11 +129,15 @@ internal static class CombatScenario
                         stats, bot => true, bot => bot == 0, stop.Token, ct));
                 matches.AddRange(added);
                 var setup = Stopwatch.GetElapsedTime(setupStart);
-                await Task.Delay(Settle);
+                await Task.Delay(step == Steps[0] ? WarmUp : Settle);
                 var w = await MeasureAsync(server, stats, options.Duration);
                 var clients = step * PlayersPerMatch;
                 var ticksPerMatch = w.Server.Ticks.Count / w.Seconds / step;
-                var missed = !(w.Server.Ticks.P99Ms <= 1000.0 / CapacityTickRate) || w.Server.Overruns > 0 || ticksPerMatch < TickRateKept * CapacityTickRate;
+                // Two verdicts: the issue's (p99 within the period and not one overrun), and the one the ladder stops on
+                // (p99 within the period and at least 95 % of the tick rate kept): on a shared machine one preempted
+                // tick is an overrun at any step, and stopping there would say nothing about where the service tops out.
+                var strict = w.Server.Ticks.P99Ms <= 1000.0 / CapacityTickRate && w.Server.Overruns == 0;
+                var missed = !(w.Server.Ticks.P99Ms <= 1000.0 / CapacityTickRate) || ticksPerMatch < TickRateKept * CapacityTickRate;
                 var mode = $"{step} matches";
                 report.Rows.Add(new BenchRow($"tick (10 players, 30 Hz)", "combat", mode, w.Server.Ticks.Count / w.Seconds,
                     w.Server.Ticks.P50Ms, w.Server.Ticks.P99Ms, w.Server.Ticks.P999Ms, 0, (int)w.Server.Overruns, [], []));
@@ -134,17 +145,28 @@ internal static class CombatScenario
                     w.Client.Intervals.P50Ms, w.Client.Intervals.P99Ms, w.Client.Intervals.P999Ms, 0, (int)w.Client.Gaps, [], []));
                 report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
                     $"{mode} ({clients} clients): {ticksPerMatch:0.0} ticks/s per match; tick p50 {w.Server.Ticks.P50Ms:0.000} ms p99 {w.Server.Ticks.P99Ms:0.000} ms; " +
-                    $"overruns {w.Server.Overruns}; snapshots sent {w.Server.Snapshots / w.Seconds:0}/s, {w.Server.SnapshotBytes / w.Seconds / clients:0} B/client/s " +
+                    $"overruns {w.Server.Overruns} ({w.Server.Overruns * 1000.0 / Math.Max(1, w.Server.Ticks.Count):0.0} per 1,000 ticks); snapshots sent {w.Server.Snapshots / w.Seconds:0}/s, {w.Server.SnapshotBytes / w.Seconds / clients:0} B/client/s " +
                     $"(received {w.Client.Bytes / w.Seconds / clients:0} B/client/s, {w.Client.Snapshots / w.Seconds:0}/s); client interval p50 {w.Client.Intervals.P50Ms:0.0} ms " +
-                    $"p99 {w.Client.Intervals.P99Ms:0.0} ms; snapshots skipped at clients {w.Client.Gaps}; inputs received {w.Server.Inputs / w.Seconds:0}/s, rejected {w.Server.Rejected}; " +
+                    $"p99 {w.Client.Intervals.P99Ms:0.0} ms; snapshots skipped at clients {w.Client.Gaps}; inputs received {w.Server.Inputs / w.Seconds:0}/s, rejected {w.Server.Rejected} {w.Server.Reasons}; " +
                     $"decoded {w.Client.Decoded} (errors {w.Client.DecodeErrors}); CPU {w.Cpu:P0} of {Environment.ProcessorCount} cores (machine {w.MachineCpu:P0}); " +
-                    $"setup of the step {setup.TotalSeconds:0.0} s; socket failures so far {stats.Failures}{(missed ? " — MISSED" : "")}"));
+                    $"setup of the step {setup.TotalSeconds:0.0} s; socket failures so far {stats.Failures}{(missed ? " — MISSED" : strict ? "" : " — misses the strict verdict")}"));
                 Console.Error.WriteLine($"[combat] {report.Notes[^1]}");
+                strictBroken |= !strict;
+                if (!strictBroken)
+                {
+                    strictKept = step;
+                }
                 if (missed)
                 {
-                    break;
+                    // One miss may be the machine (other jobs on the two cores); two in a row is where the path tops out.
+                    if (++misses == 2)
+                    {
+                        break;
+                    }
+                    continue;
                 }
-                kept = step;
+                misses = 0;
+                kept = Math.Max(kept, step);
             }
         }
         finally
@@ -152,7 +174,7 @@ internal static class CombatScenario
             Console.Error.WriteLine("[combat] ending the capacity matches…");
             await EndAllAsync(api, players, matches, stop);
         }
-        return kept;
+        return (kept, strictKept);
     }
 
     private static async Task ArenaAsync(BenchReport report, BenchOptions options, GatewayApi api, string[] players, ServerProbe server, ClientStats stats)
@@ -164,7 +186,9 @@ internal static class CombatScenario
         try
         {
             await Task.Delay(Settle);
+            server.TraceThreads = true;
             var w = await MeasureAsync(server, stats, options.Duration);
+            server.TraceThreads = false;
             var ackers = ArenaPlayers / 2;
             var deltaPerClient = w.Client.AckerBytes / w.Seconds / ackers;
             var fullPerClient = (w.Client.Bytes - w.Client.AckerBytes) / w.Seconds / (ArenaPlayers - ackers);
@@ -183,7 +207,7 @@ internal static class CombatScenario
                 $"p99 {w.Server.Ticks.P99Ms:0.000} ms; overruns {w.Server.Overruns}; sent {w.Server.SnapshotBytes / w.Seconds / ArenaPlayers:0} B/client/s on average; " +
                 $"acking clients received {deltaPerClient:0} B/s, never-acking {fullPerClient:0} B/s; full snapshots received {w.Client.FullSnapshots} " +
                 $"({w.Client.FullBytes / Math.Max(1.0, w.Client.FullSnapshots):0} B each); client interval p50 {w.Client.Intervals.P50Ms:0.0} ms p99 {w.Client.Intervals.P99Ms:0.0} ms; " +
-                $"skipped {w.Client.Gaps}; decoded {w.Client.Decoded} (errors {w.Client.DecodeErrors}); CPU {w.Cpu:P0} (machine {w.MachineCpu:P0})"));
+                $"inputs rejected {w.Server.Rejected} {w.Server.Reasons}; skipped {w.Client.Gaps}; decoded {w.Client.Decoded} (errors {w.Client.DecodeErrors}); CPU {w.Cpu:P0} (machine {w.MachineCpu:P0})"));
             Console.Error.WriteLine($"[combat] {report.Notes[^1]}");
         }
         finally
@@ -228,14 +252,16 @@ internal static class CombatScenario
         var c = stats.Swap();
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         var used = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalSeconds / seconds / Environment.ProcessorCount;
-        return new Window(seconds, new ServerFigures(s.Ticks.Summarize(), s.Overruns, s.Snapshots, s.SnapshotBytes, s.Inputs, s.Rejected),
+        return new Window(seconds, new ServerFigures(s.Ticks.Summarize(), s.Overruns, s.Snapshots, s.SnapshotBytes, s.Inputs, s.Rejected, s.ReasonsText(),
+            s.Traced, s.PhaseWallNs / 1e6 / Math.Max(1, s.Traced), s.PhaseCpuNs / 1e6 / Math.Max(1, s.Traced), s.PhaseWaitNs / 1e6 / Math.Max(1, s.Traced)),
             new ClientFigures(c.Intervals.Summarize(), c.Snapshots, c.Bytes, c.AckerBytes, c.FullSnapshots, c.FullBytes, c.Gaps, c.Decoded, c.DecodeErrors),
             used, MachineCpu.Since(machine));
     }
 
     private sealed record Window(double Seconds, ServerFigures Server, ClientFigures Client, double Cpu, double MachineCpu);
 
-    private sealed record ServerFigures(LatencySummary Ticks, long Overruns, long Snapshots, long SnapshotBytes, long Inputs, long Rejected);
+    private sealed record ServerFigures(LatencySummary Ticks, long Overruns, long Snapshots, long SnapshotBytes, long Inputs, long Rejected, string Reasons,
+        long Traced, double PhaseWallMs, double PhaseCpuMs, double PhaseWaitMs);
 
     private sealed record ClientFigures(LatencySummary Intervals, long Snapshots, long Bytes, long AckerBytes, long FullSnapshots, long FullBytes, long Gaps, long Decoded, long DecodeErrors);
 
@@ -370,10 +396,21 @@ internal static class CombatScenario
             {
                 if (instrument.Name == "daprgame.combat.tick.duration")
                 {
-                    Volatile.Read(ref _current).Ticks.RecordMs(value);
+                    var w = Volatile.Read(ref _current);
+                    w.Ticks.RecordMs(value);
+                    if (t_phaseStart != 0)
+                    {
+                        // The loop records the tick's duration on the thread that ran it, right after the lock.
+                        var (cpu, wait) = ThreadSchedule();
+                        Interlocked.Add(ref w.PhaseWallNs, (long)Stopwatch.GetElapsedTime(t_phaseStart).TotalNanoseconds);
+                        Interlocked.Add(ref w.PhaseCpuNs, cpu - t_cpu);
+                        Interlocked.Add(ref w.PhaseWaitNs, wait - t_wait);
+                        Interlocked.Increment(ref w.Traced);
+                        t_phaseStart = 0;
+                    }
                 }
             });
-            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
             {
                 var w = Volatile.Read(ref _current);
                 switch (instrument.Name)
@@ -382,6 +419,11 @@ internal static class CombatScenario
                         Interlocked.Add(ref w.Overruns, value);
                         break;
                     case "daprgame.combat.snapshot.bytes":
+                        if (TraceThreads && t_phaseStart == 0)
+                        {
+                            (t_cpu, t_wait) = ThreadSchedule();
+                            t_phaseStart = Stopwatch.GetTimestamp();
+                        }
                         Interlocked.Increment(ref w.Snapshots);
                         Interlocked.Add(ref w.SnapshotBytes, value);
                         break;
@@ -390,15 +432,50 @@ internal static class CombatScenario
                         break;
                     case "daprgame.combat.inputs.rejected":
                         Interlocked.Add(ref w.Rejected, value);
+                        foreach (var tag in tags)
+                        {
+                            if (tag.Key == "reason" && tag.Value is string reason)
+                            {
+                                w.Reasons.AddOrUpdate(reason, value, (_, sum) => sum + value);
+                            }
+                        }
                         break;
                 }
             });
             _listener.Start();
         }
 
+        [ThreadStatic]
+        private static long t_phaseStart;
+        [ThreadStatic]
+        private static long t_cpu;
+        [ThreadStatic]
+        private static long t_wait;
+
+        /// <summary>
+        /// Whether to time the snapshot part of each tick (its first snapshot frame to the tick's end) in wall time, time
+        /// on a core and time runnable but waiting for one: two reads of <c>/proc/thread-self/schedstat</c> per tick, for
+        /// the arena's one match only.
+        /// </summary>
+        public bool TraceThreads { get; set; }
+
         public ServerWindow Swap() => Interlocked.Exchange(ref _current, new ServerWindow());
 
         public void Dispose() => _listener.Dispose();
+
+        /// <summary>This thread's nanoseconds on a core and runnable-but-waiting (Linux; zeros elsewhere).</summary>
+        private static (long Cpu, long Wait) ThreadSchedule()
+        {
+            try
+            {
+                var parts = File.ReadAllText("/proc/thread-self/schedstat").Split(' ');
+                return (long.Parse(parts[0], CultureInfo.InvariantCulture), long.Parse(parts[1], CultureInfo.InvariantCulture));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+            {
+                return (0, 0);
+            }
+        }
     }
 
     private sealed class ServerWindow
@@ -410,6 +487,14 @@ internal static class CombatScenario
         public long SnapshotBytes;
         public long Inputs;
         public long Rejected;
+        public long Traced;
+        public long PhaseWallNs;
+        public long PhaseCpuNs;
+        public long PhaseWaitNs;
+
+        public System.Collections.Concurrent.ConcurrentDictionary<string, long> Reasons { get; } = new(StringComparer.Ordinal);
+
+        public string ReasonsText() => Reasons.IsEmpty ? "" : "(" + string.Join(", ", Reasons.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key} {r.Value}")) + ")";
     }
 
     /// <summary>The whole machine's CPU use from <c>/proc/stat</c> (Linux; NaN elsewhere).</summary>
