@@ -42,7 +42,7 @@ internal static class CombatScenario
     private const int ArenaTickRate = 20;
     private const int ArenaBots = 2000;
     private const int ArenaPlayers = 64;
-    private const int SetupParallelism = 8;
+    private const int SetupParallelism = 2;
     private const double TickRateKept = 0.95;
 
     private static readonly int[] Steps = [10, 25, 50, 100, 200, 300, 400];
@@ -124,6 +124,7 @@ internal static class CombatScenario
                     break;
                 }
                 var setupStart = Stopwatch.GetTimestamp();
+                api.Calls = new LatencyRecorder();
                 var adding = Enumerable.Range(matches.Count, step - matches.Count).ToArray();
                 var added = new BenchMatch[adding.Length];
                 await Parallel.ForAsync(0, adding.Length, new ParallelOptions { MaxDegreeOfParallelism = SetupParallelism }, async (i, ct) =>
@@ -131,6 +132,7 @@ internal static class CombatScenario
                         stats, bot => true, bot => bot == 0, stop.Token, ct));
                 matches.AddRange(added);
                 var setup = Stopwatch.GetElapsedTime(setupStart);
+                var calls = api.Calls.Summarize();
                 await Task.Delay(step == Steps[0] ? WarmUp : Settle);
                 var w = await MeasureAsync(server, stats, options.Duration);
                 var clients = step * PlayersPerMatch;
@@ -151,7 +153,7 @@ internal static class CombatScenario
                     $"(received {w.Client.Bytes / w.Seconds / clients:0} B/client/s, {w.Client.Snapshots / w.Seconds:0}/s); client interval p50 {w.Client.Intervals.P50Ms:0.0} ms " +
                     $"p99 {w.Client.Intervals.P99Ms:0.0} ms; snapshots skipped at clients {w.Client.Gaps}; inputs received {w.Server.Inputs / w.Seconds:0}/s, rejected {w.Server.Rejected} {w.Server.Reasons}; " +
                     $"decoded {w.Client.Decoded} (errors {w.Client.DecodeErrors}); CPU {w.Cpu:P0} of {Environment.ProcessorCount} cores (machine {w.MachineCpu:P0}); " +
-                    $"setup of the step {setup.TotalSeconds:0.0} s; socket failures so far {stats.Failures}{(missed ? " — MISSED" : strict ? "" : " — misses the strict verdict")}"));
+                    $"setup of the step {setup.TotalSeconds:0.0} s ({calls.Count} API calls through the gateway, p50 {calls.P50Ms:0} ms p99 {calls.P99Ms:0} ms, {SetupParallelism} matches at a time); socket failures so far {stats.Failures}{(missed ? " — MISSED" : strict ? "" : " — misses the strict verdict")}"));
                 Console.Error.WriteLine($"[combat] {report.Notes[^1]}");
                 strictBroken |= !strict;
                 if (!strictBroken)
@@ -173,7 +175,7 @@ internal static class CombatScenario
         }
         catch (HttpRequestException error)
         {
-            report.Notes.Add($"capacity: setting up a step failed, ladder stopped: {error.Message}");
+            report.Notes.Add($"capacity: setting up a step failed, ladder stopped: {error.Message}; the first failed call: {api.FirstFailure}");
             Console.Error.WriteLine($"[combat] {report.Notes[^1]}");
         }
         finally
@@ -223,7 +225,9 @@ internal static class CombatScenario
                 $"p99 {w.Server.Ticks.P99Ms:0.000} ms; overruns {w.Server.Overruns}; sent {w.Server.SnapshotBytes / w.Seconds / ArenaPlayers:0} B/client/s on average; " +
                 $"acking clients received {deltaPerClient:0} B/s, never-acking {fullPerClient:0} B/s; full snapshots received {w.Client.FullSnapshots} " +
                 $"({w.Client.FullBytes / Math.Max(1.0, w.Client.FullSnapshots):0} B each); client interval p50 {w.Client.Intervals.P50Ms:0.0} ms p99 {w.Client.Intervals.P99Ms:0.0} ms; " +
-                $"inputs rejected {w.Server.Rejected} {w.Server.Reasons}; skipped {w.Client.Gaps}; decoded {w.Client.Decoded} (errors {w.Client.DecodeErrors}); CPU {w.Cpu:P0} (machine {w.MachineCpu:P0})"));
+                $"inputs rejected {w.Server.Rejected} {w.Server.Reasons}; skipped {w.Client.Gaps}; decoded {w.Client.Decoded} (errors {w.Client.DecodeErrors}); CPU {w.Cpu:P0} (machine {w.MachineCpu:P0}); " +
+                $"snapshot part of the tick (first frame → tick end, {w.Server.Traced} ticks): {w.Server.PhaseWallMs:0.00} ms wall on average, of which {w.Server.PhaseCpuMs:0.00} ms on a core " +
+                $"and {w.Server.PhaseWaitMs:0.00} ms runnable but waiting for one (the tick thread's /proc schedstat)"));
             Console.Error.WriteLine($"[combat] {report.Notes[^1]}");
         }
         finally
@@ -332,6 +336,12 @@ internal static class CombatScenario
     private sealed class GatewayApi(HttpClient http)
     {
         private readonly Dictionary<string, string> _tokens = new(StringComparer.Ordinal);
+        private string? _firstFailure;
+
+        public string? FirstFailure => Volatile.Read(ref _firstFailure);
+
+        /// <summary>Every combat call's time through the gateway; the scenario takes a new one per step.</summary>
+        public LatencyRecorder Calls { get; set; } = new();
 
         /// <summary>Signs a guest in; returns the device name, which keys their token here.</summary>
         public async Task<string> GuestAsync(string device, CancellationToken ct)
@@ -366,10 +376,14 @@ internal static class CombatScenario
             {
                 request.Content = JsonContent.Create(body, body.GetType(), options: ServiceDefaults.JsonOptions);
             }
+            var sent = Stopwatch.GetTimestamp();
             using var response = await http.SendAsync(request, ct);
+            Calls.Record(sent, Stopwatch.GetTimestamp());
             var text = await response.Content.ReadAsStringAsync(ct);
             if (!response.IsSuccessStatusCode)
             {
+                // Retries through the sidecars and the breaker turn one failure into many: the first says what failed.
+                Interlocked.CompareExchange(ref _firstFailure, $"POST {request.RequestUri}: {(int)response.StatusCode} {text}", null);
                 throw new HttpRequestException($"POST {request.RequestUri}: {(int)response.StatusCode} {text}");
             }
             return text;
