@@ -173,9 +173,9 @@ internal static class CombatScenario
                 kept = Math.Max(kept, step);
             }
         }
-        catch (HttpRequestException error)
+        catch (Exception error) when (error is HttpRequestException or TaskCanceledException)
         {
-            report.Notes.Add($"capacity: setting up a step failed, ladder stopped: {error.Message}; the first failed call: {api.FirstFailure}");
+            report.Notes.Add($"capacity: setting up a step failed, ladder stopped: {error.Message}; the first failed call: {api.FirstFailure ?? "none answered with an error"}");
             Console.Error.WriteLine($"[combat] {report.Notes[^1]}");
         }
         finally
@@ -377,7 +377,17 @@ internal static class CombatScenario
                 request.Content = JsonContent.Create(body, body.GetType(), options: ServiceDefaults.JsonOptions);
             }
             var sent = Stopwatch.GetTimestamp();
-            using var response = await http.SendAsync(request, ct);
+            HttpResponseMessage answer;
+            try
+            {
+                answer = await http.SendAsync(request, ct);
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                Interlocked.CompareExchange(ref _firstFailure, $"POST {request.RequestUri}: no answer within {http.Timeout.TotalSeconds:0} s", null);
+                throw;
+            }
+            using var response = answer;
             Calls.Record(sent, Stopwatch.GetTimestamp());
             var text = await response.Content.ReadAsStringAsync(ct);
             if (!response.IsSuccessStatusCode)
