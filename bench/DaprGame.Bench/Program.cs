@@ -9,6 +9,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, Task<BenchReport>>>(St
     ["trading-engine"] = TradingEngineScenario.RunAsync,
     ["trading"] = TradingScenario.RunAsync,
     ["combat-sim"] = CombatSimScenario.RunAsync,
+    ["combat"] = CombatScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))
