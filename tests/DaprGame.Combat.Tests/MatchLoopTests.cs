@@ -67,6 +67,27 @@ public sealed class MatchLoopTests
     }
 
     [Fact]
+    public async Task A_loop_woken_periods_late_counts_the_ticks_it_does_not_make_up_as_an_overrun()
+    {
+        await using var rig = await CombatRig.StartAsync();
+        using var metrics = rig.Metrics();
+        await rig.CreateAsync("alice", "loop-5", seed: 105, tickRate: 20);
+        await rig.JoinAsync("alice", "loop-5");
+        var match = await rig.StartAsync("alice", "loop-5");
+        await rig.TickAsync(match);
+
+        // The process stalls for four periods: the loop wakes once, steps once (a fast step) and does not catch up.
+        rig.Time.Advance(TimeSpan.FromMilliseconds(200));
+        await match.WaitAsync(2, parked: true).WaitAsync(CombatRig.WaitLimit, TestContext.Current.CancellationToken);
+        Assert.Equal(2, rig.Simulations.Of(105).Steps);
+        Assert.Equal(1, match.Overruns);
+        await metrics.WaitAsync("daprgame.combat.tick.overruns", null, 1);
+
+        await rig.TickAsync(match, 2);
+        Assert.Equal((4, 1L), (rig.Simulations.Of(105).Steps, match.Overruns));
+    }
+
+    [Fact]
     public async Task A_running_match_is_taken_over_from_its_journal_when_its_replica_restarts()
     {
         await using var rig = await CombatRig.StartAsync(new() { ["Combat:CheckpointTicks"] = "2" });
@@ -156,7 +177,8 @@ public sealed class MatchLoopTests
     [Fact]
     public async Task A_match_that_ends_by_itself_publishes_its_kills_loot_and_result_and_leaves_a_replay_that_verifies()
     {
-        await using var rig = await CombatRig.StartAsync();
+        // Four inputs a tick reach the (fake) simulation, so Bob's three speed hacks below are judged in one tick.
+        await using var rig = await CombatRig.StartAsync(new() { ["Combat:InputsPerTick"] = "4" });
         var (aliceToken, alice) = await rig.GuestAsync("device-alice-01");
         var (bobToken, bob) = await rig.GuestAsync("device-bob-0001");
         var (status, created) = await rig.GatewayAsync(aliceToken, HttpMethod.Post, "/v1/combat/matches", new CreateMatch("loop-3", "deathmatch", "arena", 20, 103, 4, DurationTicks: 4));

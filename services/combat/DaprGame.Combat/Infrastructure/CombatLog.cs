@@ -15,6 +15,9 @@ public static partial class CombatLog
     [LoggerMessage(4, LogLevel.Warning, "Match {MatchId}: tick {Tick} took {Elapsed} ms, over its {Period} ms period ({Overruns} overruns so far)")]
     public static partial void Overrun(ILogger logger, string matchId, int tick, double elapsed, double period, long overruns);
 
+    [LoggerMessage(30, LogLevel.Warning, "Match {MatchId}: the tick after {Tick} started {Late} ms late, over its {Period} ms period; the loop does not catch up ({Overruns} overruns so far)")]
+    public static partial void LateTick(ILogger logger, string matchId, int tick, double late, double period, long overruns);
+
     [LoggerMessage(5, LogLevel.Warning, "Match {MatchId}: publishing {EventId} failed; retrying")]
     public static partial void PublishFailed(ILogger logger, Exception error, string matchId, string eventId);
 

@@ -6,7 +6,7 @@ namespace DaprGame.Combat.Infrastructure;
 /// process id), <c>TrustedCallers</c> (apps whose player header is believed: gateway), <c>TicketIssuer</c> (the
 /// gateway app id whose JWKS verifies tickets, and the <c>iss</c> they carry: gateway / daprgame),
 /// <c>ReconnectGrace</c> (00:00:10), <c>InputQueue</c> (inputs buffered per player, 32), <c>InputsPerTick</c> (per
-/// player, 4), <c>MaxBadFrames</c> (malformed or oversize frames before the socket is closed, 16), <c>SendQueue</c> (8),
+/// player, 2: what the simulation accepts per tick; more wait in the queue for the next tick instead of being refused as a flood), <c>MaxBadFrames</c> (malformed or oversize frames before the socket is closed, 16), <c>SendQueue</c> (8),
 /// <c>CheckpointTicks</c> (ticks between journal checkpoints, 20).
 /// </summary>
 public sealed class CombatOptions
@@ -25,7 +25,7 @@ public sealed class CombatOptions
 
     public int InputQueue { get; init; } = 32;
 
-    public int InputsPerTick { get; init; } = 4;
+    public int InputsPerTick { get; init; } = 2;
 
     public int MaxBadFrames { get; init; } = 16;
 
@@ -48,7 +48,7 @@ public sealed class CombatOptions
             TicketIssuer = section["TicketIssuer"] is { Length: > 0 } issuer ? issuer : "daprgame",
             ReconnectGrace = section.GetValue("ReconnectGrace", TimeSpan.FromSeconds(10)),
             InputQueue = section.GetValue("InputQueue", 32),
-            InputsPerTick = section.GetValue("InputsPerTick", 4),
+            InputsPerTick = section.GetValue("InputsPerTick", 2),
             MaxBadFrames = section.GetValue("MaxBadFrames", 16),
             SendQueue = section.GetValue("SendQueue", 8),
             CheckpointTicks = section.GetValue("CheckpointTicks", 20),

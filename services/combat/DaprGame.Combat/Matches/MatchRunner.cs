@@ -346,6 +346,14 @@ public sealed class MatchRunner(
                 var now = time.GetUtcNow();
                 if (due <= now)
                 {
+                    // Woken a whole period late (a stalled process, a starved core): the ticks in between are not made up,
+                    // so this is an overrun too, counted and logged — unless the tick's own work was already counted.
+                    if (elapsed <= period)
+                    {
+                        var overruns = match.CountOverrun();
+                        metrics.Overrun();
+                        CombatLog.LateTick(logger, match.Id, tick, (now - due + period).TotalMilliseconds, period.TotalMilliseconds, overruns);
+                    }
                     due = now + period;
                 }
                 match.Signal(tick, parked: true);
