@@ -86,6 +86,8 @@ public sealed class RollbackTests
 
         Assert.Equal(["1", "2"], views.Chat.Page("c", 0, 10).Select(m => m.Text));
         Assert.Equal(ReplayOf(log.Records.Take(2)).ContentHash(), views.ContentHash());
+        Assert.Equal([3L], LiveSet.RolledBack(log.Records));
+        Assert.Equal(views.ContentHash(), ViewSet.Rebuild(log.Records).ContentHash());
     }
 
     [Fact]
