@@ -10,7 +10,24 @@ public sealed record MinuteCandle(DateTimeOffset Start, long Open, long High, lo
 /// <summary>Per instrument, 1-minute OHLCV candles from <c>trading.fill.v1</c>, bucketed by the fill's <c>occurredAt</c> (UTC).</summary>
 public sealed class CandlesView : View
 {
-    private SortedDictionary<string, ImmutableSortedDictionary<long, MinuteCandle>> _candles = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, ImmutableSortedDictionary<long, MinuteCandle>> _candles = new(StringComparer.Ordinal);
+
+    public CandlesView()
+    {
+    }
+
+    /// <summary>A view holding <paramref name="state"/>, as read back from a stored snapshot's <see cref="State"/>.</summary>
+    public CandlesView(IEnumerable<KeyValuePair<string, ImmutableSortedDictionary<long, MinuteCandle>>> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var (key, value) in state)
+        {
+            _candles[key] = value;
+        }
+    }
+
+    /// <summary>The whole state (candles per instrument), for the host to serialise; values are immutable.</summary>
+    public IReadOnlyDictionary<string, ImmutableSortedDictionary<long, MinuteCandle>> State => _candles;
 
     public override string Name => "candles-1m";
 
@@ -33,7 +50,7 @@ public sealed class CandlesView : View
 
     public override void Clear() => _candles.Clear();
 
-    public override View Clone() => new CandlesView { _candles = new(_candles, StringComparer.Ordinal) };
+    public override View Clone() => new CandlesView(_candles);
 
     protected override void WriteContent(ContentHasher hasher)
     {

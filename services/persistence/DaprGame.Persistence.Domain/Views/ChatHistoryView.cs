@@ -18,7 +18,24 @@ public sealed class ChatHistoryView : View
     public const string Edited = "chat.message.edited.v1";
     public const string Deleted = "chat.message.deleted.v1";
 
-    private SortedDictionary<string, ImmutableSortedDictionary<long, ChatMessage>> _channels = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, ImmutableSortedDictionary<long, ChatMessage>> _channels = new(StringComparer.Ordinal);
+
+    public ChatHistoryView()
+    {
+    }
+
+    /// <summary>A view holding <paramref name="state"/>, as read back from a stored snapshot's <see cref="State"/>.</summary>
+    public ChatHistoryView(IEnumerable<KeyValuePair<string, ImmutableSortedDictionary<long, ChatMessage>>> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var (key, value) in state)
+        {
+            _channels[key] = value;
+        }
+    }
+
+    /// <summary>The whole state (messages per channel), for the host to serialise; values are immutable.</summary>
+    public IReadOnlyDictionary<string, ImmutableSortedDictionary<long, ChatMessage>> State => _channels;
 
     public override string Name => "chat-history";
 
@@ -76,7 +93,7 @@ public sealed class ChatHistoryView : View
 
     public override void Clear() => _channels.Clear();
 
-    public override View Clone() => new ChatHistoryView { _channels = new(_channels, StringComparer.Ordinal) };
+    public override View Clone() => new ChatHistoryView(_channels);
 
     protected override void WriteContent(ContentHasher hasher)
     {

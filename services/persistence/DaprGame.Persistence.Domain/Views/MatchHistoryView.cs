@@ -10,7 +10,24 @@ public sealed record MatchEntry(string MatchId, DateTimeOffset EndedAt, string R
 /// <summary>Per player, the matches they played, in log order, from <c>combat.match.ended.v1</c>.</summary>
 public sealed class MatchHistoryView : View
 {
-    private SortedDictionary<string, ImmutableList<MatchEntry>> _history = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, ImmutableList<MatchEntry>> _history = new(StringComparer.Ordinal);
+
+    public MatchHistoryView()
+    {
+    }
+
+    /// <summary>A view holding <paramref name="state"/>, as read back from a stored snapshot's <see cref="State"/>.</summary>
+    public MatchHistoryView(IEnumerable<KeyValuePair<string, ImmutableList<MatchEntry>>> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var (key, value) in state)
+        {
+            _history[key] = value;
+        }
+    }
+
+    /// <summary>The whole state (matches per player), for the host to serialise; values are immutable.</summary>
+    public IReadOnlyDictionary<string, ImmutableList<MatchEntry>> State => _history;
 
     public override string Name => "match-history";
 
@@ -30,7 +47,7 @@ public sealed class MatchHistoryView : View
 
     public override void Clear() => _history.Clear();
 
-    public override View Clone() => new MatchHistoryView { _history = new(_history, StringComparer.Ordinal) };
+    public override View Clone() => new MatchHistoryView(_history);
 
     protected override void WriteContent(ContentHasher hasher)
     {

@@ -44,11 +44,26 @@ public sealed class PlayerProfilesView : View
     public const string WalletChanged = "trading.wallet.changed.v1";
     public const string MatchEnded = "combat.match.ended.v1";
 
-    private SortedDictionary<string, PlayerProfile> _profiles = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, PlayerProfile> _profiles = new(StringComparer.Ordinal);
+
+    public PlayerProfilesView()
+    {
+    }
+
+    /// <summary>A view holding <paramref name="state"/>, as read back from a stored snapshot's <see cref="State"/>.</summary>
+    public PlayerProfilesView(IEnumerable<KeyValuePair<string, PlayerProfile>> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var (key, value) in state)
+        {
+            _profiles[key] = value with { Assets = value.Assets.WithComparers(StringComparer.Ordinal) };
+        }
+    }
+
+    /// <summary>The whole state (profiles per player), for the host to serialise; values are immutable.</summary>
+    public IReadOnlyDictionary<string, PlayerProfile> State => _profiles;
 
     public override string Name => "player-profiles";
-
-    public IReadOnlyDictionary<string, PlayerProfile> Profiles => _profiles;
 
     public PlayerProfile? Find(string playerId) => _profiles.GetValueOrDefault(playerId);
 
@@ -96,7 +111,7 @@ public sealed class PlayerProfilesView : View
 
     public override void Clear() => _profiles.Clear();
 
-    public override View Clone() => new PlayerProfilesView { _profiles = new(_profiles, StringComparer.Ordinal) };
+    public override View Clone() => new PlayerProfilesView(_profiles);
 
     protected override void WriteContent(ContentHasher hasher)
     {

@@ -12,7 +12,24 @@ public sealed class TradeHistoryView : View
 {
     public const string Fill = "trading.fill.v1";
 
-    private SortedDictionary<string, ImmutableList<TradeEntry>> _trades = new(StringComparer.Ordinal);
+    private readonly SortedDictionary<string, ImmutableList<TradeEntry>> _trades = new(StringComparer.Ordinal);
+
+    public TradeHistoryView()
+    {
+    }
+
+    /// <summary>A view holding <paramref name="state"/>, as read back from a stored snapshot's <see cref="State"/>.</summary>
+    public TradeHistoryView(IEnumerable<KeyValuePair<string, ImmutableList<TradeEntry>>> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach (var (key, value) in state)
+        {
+            _trades[key] = value;
+        }
+    }
+
+    /// <summary>The whole state (trades per player), for the host to serialise; values are immutable.</summary>
+    public IReadOnlyDictionary<string, ImmutableList<TradeEntry>> State => _trades;
 
     public override string Name => "trade-history";
 
@@ -29,7 +46,7 @@ public sealed class TradeHistoryView : View
 
     public override void Clear() => _trades.Clear();
 
-    public override View Clone() => new TradeHistoryView { _trades = new(_trades, StringComparer.Ordinal) };
+    public override View Clone() => new TradeHistoryView(_trades);
 
     protected override void WriteContent(ContentHasher hasher)
     {

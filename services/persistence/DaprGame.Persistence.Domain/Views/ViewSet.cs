@@ -53,15 +53,35 @@ public sealed class ViewSet
         return views;
     }
 
+    /// <summary>
+    /// The views as they were at the snapshot. The snapshot's views must be those of <see cref="Views"/>, in that order
+    /// (a snapshot read back from storage is rebuilt with each view's state constructor), and their content must still
+    /// hash to <see cref="ViewSnapshot.Hash"/>: a damaged or mismatched snapshot is refused, and the host falls back to
+    /// an older one or a full replay.
+    /// </summary>
     public static ViewSet Restore(ViewSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        var views = new View[snapshot.Views.Count];
+        var expected = new ViewSet()._views;
+        if (snapshot.Views.Count != expected.Length)
+        {
+            throw new ArgumentException($"a snapshot holds {expected.Length} views, this one {snapshot.Views.Count}", nameof(snapshot));
+        }
+        var views = new View[expected.Length];
         for (var i = 0; i < views.Length; i++)
         {
+            if (snapshot.Views[i].GetType() != expected[i].GetType())
+            {
+                throw new ArgumentException($"view {i} should be {expected[i].Name}, is {snapshot.Views[i].Name}", nameof(snapshot));
+            }
             views[i] = snapshot.Views[i].Clone();
         }
-        return new ViewSet(views, snapshot.Watermark, snapshot.Skipped);
+        var restored = new ViewSet(views, snapshot.Watermark, snapshot.Skipped);
+        if (restored.ContentHash() != snapshot.Hash)
+        {
+            throw new ArgumentException($"the snapshot at {snapshot.Watermark} does not match its hash", nameof(snapshot));
+        }
+        return restored;
     }
 
     /// <summary>
