@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using DaprGame.Combat.Domain;
+using DaprGame.Combat.Matches;
 using DaprGame.Contracts.Combat;
 
 namespace DaprGame.Bench;
@@ -107,7 +108,6 @@ internal sealed class MatchBot : IDisposable
         _view = decode ? new SnapshotView() : null;
         _entity = entity;
         _turn = seed;
-        _input[0] = MatchFrameTypes.Input;
         _ack[0] = MatchFrameTypes.Ack;
     }
 
@@ -225,16 +225,10 @@ internal sealed class MatchBot : IDisposable
     {
         _sequence++;
         var (x, y) = Directions[(int)((_sequence / 30 + (uint)_turn) % (uint)Directions.Length)];
-        var span = _input.AsSpan();
-        BinaryPrimitives.WriteUInt32LittleEndian(span[1..], _sequence);
-        BinaryPrimitives.WriteInt32LittleEndian(span[5..], tick + 1);
-        BinaryPrimitives.WriteInt32LittleEndian(span[9..], tick);
-        BinaryPrimitives.WriteInt32LittleEndian(span[13..], _entity);
-        BinaryPrimitives.WriteInt16LittleEndian(span[17..], x);
-        BinaryPrimitives.WriteInt16LittleEndian(span[19..], y);
-        BinaryPrimitives.WriteInt16LittleEndian(span[21..], 1000);
-        BinaryPrimitives.WriteInt16LittleEndian(span[23..], 0);
-        span[25] = 0;
+        ClientFrames.WriteInput(_input, new PlayerInput
+        {
+            Sequence = _sequence, Tick = tick + 1, ViewTick = tick, Entity = _entity, MoveX = x, MoveY = y, AimX = 1000, AimY = 0,
+        });
         return _socket.SendAsync(_input.AsMemory(), WebSocketMessageType.Binary, true, ct);
     }
 

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using DaprGame.Combat.Domain;
+using DaprGame.Combat.Matches;
 using DaprGame.Contracts.Combat;
 
 namespace DaprGame.Combat.Tests;
@@ -48,29 +49,13 @@ public sealed class MatchClient : IDisposable
         return new MatchClient(socket);
     }
 
-    public Task SendInputAsync(uint sequence, int tick, int entity, short moveX = 0, short moveY = 0, InputButtons buttons = InputButtons.None)
-    {
-        var frame = new byte[MatchFrameTypes.InputLength];
-        frame[0] = MatchFrameTypes.Input;
-        BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(1), sequence);
-        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(5), tick);
-        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(9), tick);
-        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(13), entity);
-        BinaryPrimitives.WriteInt16LittleEndian(frame.AsSpan(17), moveX);
-        BinaryPrimitives.WriteInt16LittleEndian(frame.AsSpan(19), moveY);
-        BinaryPrimitives.WriteInt16LittleEndian(frame.AsSpan(21), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(frame.AsSpan(23), 0);
-        frame[25] = (byte)buttons;
-        return SendAsync(frame);
-    }
+    public Task SendInputAsync(uint sequence, int tick, int entity, short moveX = 0, short moveY = 0, InputButtons buttons = InputButtons.None) =>
+        SendAsync(ClientFrames.Input(new PlayerInput
+        {
+            Sequence = sequence, Tick = tick, ViewTick = tick, Entity = entity, MoveX = moveX, MoveY = moveY, AimX = 1, AimY = 0, Buttons = buttons,
+        }));
 
-    public Task AckAsync(int tick)
-    {
-        var frame = new byte[MatchFrameTypes.AckLength];
-        frame[0] = MatchFrameTypes.Ack;
-        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1), tick);
-        return SendAsync(frame);
-    }
+    public Task AckAsync(int tick) => SendAsync(ClientFrames.Ack(tick));
 
     public Task SendAsync(byte[] frame, WebSocketMessageType type = WebSocketMessageType.Binary) =>
         _socket.SendAsync(frame, type, true, TestContext.Current.CancellationToken);

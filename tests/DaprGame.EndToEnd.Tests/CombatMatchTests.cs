@@ -6,6 +6,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
 using DaprGame.Combat.Domain;
+using DaprGame.Combat.Matches;
 using DaprGame.Contracts;
 using DaprGame.Contracts.Combat;
 using DaprGame.Contracts.Trading;
@@ -265,7 +266,7 @@ public sealed class CombatMatchTests
             LastProcessed = BinaryPrimitives.ReadUInt32LittleEndian(frame.AsSpan(9));
             _view.Apply(frame.AsSpan(13));
             Snapshots++;
-            await SendAsync(Ack(tick), ct);
+            await SendAsync(ClientFrames.Ack(tick), ct);
 
             short moveX = 0, moveY = 0, aimX = 1, aimY = 0;
             var buttons = InputButtons.None;
@@ -281,7 +282,11 @@ public sealed class CombatMatchTests
                     _lastShot = tick;
                 }
             }
-            await SendAsync(Input(++_sequence, tick + 1, tick, seat.Entity, moveX, moveY, aimX, aimY, buttons), ct);
+            await SendAsync(ClientFrames.Input(new PlayerInput
+            {
+                Sequence = ++_sequence, Tick = tick + 1, ViewTick = tick, Entity = seat.Entity, MoveX = moveX, MoveY = moveY, AimX = aimX, AimY = aimY,
+                Buttons = buttons,
+            }), ct);
             InputsSent++;
         }
 
@@ -292,29 +297,5 @@ public sealed class CombatMatchTests
         }
 
         private Task SendAsync(byte[] frame, CancellationToken ct) => socket.SendAsync(frame, WebSocketMessageType.Binary, true, ct);
-
-        private static byte[] Ack(int tick)
-        {
-            var frame = new byte[MatchFrameTypes.AckLength];
-            frame[0] = MatchFrameTypes.Ack;
-            BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1), tick);
-            return frame;
-        }
-
-        private static byte[] Input(uint sequence, int tick, int viewTick, int entity, short moveX, short moveY, short aimX, short aimY, InputButtons buttons)
-        {
-            var frame = new byte[MatchFrameTypes.InputLength];
-            frame[0] = MatchFrameTypes.Input;
-            BinaryPrimitives.WriteUInt32LittleEndian(frame.AsSpan(1), sequence);
-            BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(5), tick);
-            BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(9), viewTick);
-            BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(13), entity);
-            BinaryPrimitives.WriteInt16LittleEndian(frame.AsSpan(17), moveX);
-            BinaryPrimitives.WriteInt16LittleEndian(frame.AsSpan(19), moveY);
-            BinaryPrimitives.WriteInt16LittleEndian(frame.AsSpan(21), aimX);
-            BinaryPrimitives.WriteInt16LittleEndian(frame.AsSpan(23), aimY);
-            frame[25] = (byte)buttons;
-            return frame;
-        }
     }
 }

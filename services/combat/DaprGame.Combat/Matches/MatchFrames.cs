@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using DaprGame.Combat.Domain;
 using DaprGame.Contracts.Combat;
 using DaprGame.Hosting;
 
@@ -42,4 +43,60 @@ public static class MatchFrames
     }
 
     public sealed record EndFrame(string Reason, MatchResultView Result);
+}
+
+/// <summary>
+/// The client frames of the match socket, both ways: what a .NET client (a bot, a test, a Unity client) writes, and what
+/// the server reads. <c>0x01 | seq u32 | tick i32 | viewTick i32 | entity i32 | moveX i16 | moveY i16 | aimX i16 |
+/// aimY i16 | buttons u8</c> (26 bytes); <c>0x02 | tick i32</c> (5 bytes).
+/// </summary>
+public static class ClientFrames
+{
+    public static void WriteInput(Span<byte> frame, in PlayerInput input)
+    {
+        frame[0] = MatchFrameTypes.Input;
+        BinaryPrimitives.WriteUInt32LittleEndian(frame[1..], input.Sequence);
+        BinaryPrimitives.WriteInt32LittleEndian(frame[5..], input.Tick);
+        BinaryPrimitives.WriteInt32LittleEndian(frame[9..], input.ViewTick);
+        BinaryPrimitives.WriteInt32LittleEndian(frame[13..], input.Entity);
+        BinaryPrimitives.WriteInt16LittleEndian(frame[17..], input.MoveX);
+        BinaryPrimitives.WriteInt16LittleEndian(frame[19..], input.MoveY);
+        BinaryPrimitives.WriteInt16LittleEndian(frame[21..], input.AimX);
+        BinaryPrimitives.WriteInt16LittleEndian(frame[23..], input.AimY);
+        frame[25] = (byte)input.Buttons;
+    }
+
+    public static byte[] Input(in PlayerInput input)
+    {
+        var frame = new byte[MatchFrameTypes.InputLength];
+        WriteInput(frame, input);
+        return frame;
+    }
+
+    /// <summary>The input in a frame of exactly <see cref="MatchFrameTypes.InputLength"/> bytes of type Input; null otherwise.</summary>
+    public static PlayerInput? ReadInput(ReadOnlySpan<byte> frame) =>
+        frame.Length != MatchFrameTypes.InputLength || frame[0] != MatchFrameTypes.Input ? null : new PlayerInput
+        {
+            Sequence = BinaryPrimitives.ReadUInt32LittleEndian(frame[1..]),
+            Tick = BinaryPrimitives.ReadInt32LittleEndian(frame[5..]),
+            ViewTick = BinaryPrimitives.ReadInt32LittleEndian(frame[9..]),
+            Entity = BinaryPrimitives.ReadInt32LittleEndian(frame[13..]),
+            MoveX = BinaryPrimitives.ReadInt16LittleEndian(frame[17..]),
+            MoveY = BinaryPrimitives.ReadInt16LittleEndian(frame[19..]),
+            AimX = BinaryPrimitives.ReadInt16LittleEndian(frame[21..]),
+            AimY = BinaryPrimitives.ReadInt16LittleEndian(frame[23..]),
+            Buttons = (InputButtons)frame[25],
+        };
+
+    public static byte[] Ack(int tick)
+    {
+        var frame = new byte[MatchFrameTypes.AckLength];
+        frame[0] = MatchFrameTypes.Ack;
+        BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1), tick);
+        return frame;
+    }
+
+    /// <summary>The tick in a frame of exactly <see cref="MatchFrameTypes.AckLength"/> bytes of type Ack; null otherwise.</summary>
+    public static int? ReadAck(ReadOnlySpan<byte> frame) =>
+        frame.Length != MatchFrameTypes.AckLength || frame[0] != MatchFrameTypes.Ack ? null : BinaryPrimitives.ReadInt32LittleEndian(frame[1..]);
 }

@@ -1,7 +1,5 @@
-using System.Buffers.Binary;
 using System.Net.WebSockets;
 using System.Text;
-using DaprGame.Combat.Domain;
 using DaprGame.Combat.Infrastructure;
 using DaprGame.Combat.Matches;
 using DaprGame.Contracts.Combat;
@@ -139,20 +137,8 @@ public sealed class MatchSocketHandler(
     /// <summary>Null when the frame was taken; otherwise why it was dropped.</summary>
     private static string? Decode(ReadOnlySpan<byte> frame, PlayerSeat seat, MatchConnection connection)
     {
-        if (frame.Length == MatchFrameTypes.InputLength && frame[0] == MatchFrameTypes.Input)
+        if (ClientFrames.ReadInput(frame) is { } input)
         {
-            var input = new PlayerInput
-            {
-                Sequence = BinaryPrimitives.ReadUInt32LittleEndian(frame[1..]),
-                Tick = BinaryPrimitives.ReadInt32LittleEndian(frame[5..]),
-                ViewTick = BinaryPrimitives.ReadInt32LittleEndian(frame[9..]),
-                Entity = BinaryPrimitives.ReadInt32LittleEndian(frame[13..]),
-                MoveX = BinaryPrimitives.ReadInt16LittleEndian(frame[17..]),
-                MoveY = BinaryPrimitives.ReadInt16LittleEndian(frame[19..]),
-                AimX = BinaryPrimitives.ReadInt16LittleEndian(frame[21..]),
-                AimY = BinaryPrimitives.ReadInt16LittleEndian(frame[23..]),
-                Buttons = (InputButtons)frame[25],
-            };
             if (seat.Inputs.Writer.TryWrite(input))
             {
                 return null;
@@ -160,9 +146,9 @@ public sealed class MatchSocketHandler(
             seat.CountFlood();
             return "flood";
         }
-        if (frame.Length == MatchFrameTypes.AckLength && frame[0] == MatchFrameTypes.Ack)
+        if (ClientFrames.ReadAck(frame) is { } tick)
         {
-            return connection.Acknowledge(BinaryPrimitives.ReadInt32LittleEndian(frame[1..]), int.MaxValue) ? null : "malformed";
+            return connection.Acknowledge(tick, int.MaxValue) ? null : "malformed";
         }
         return "malformed";
     }
