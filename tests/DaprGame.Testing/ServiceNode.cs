@@ -63,21 +63,29 @@ public sealed class ServiceNode : IAsyncDisposable
         Action<WebApplicationBuilder>? configure = null,
         Action<SidecarOptions>? sidecar = null)
     {
-        var httpPort = SidecarHost.FreePort();
-        var grpcPort = SidecarHost.FreePort(except: httpPort);
-        var appPort = FreePortExcept(httpPort, grpcPort);
-        var node = new ServiceNode(appId, build, configure, appPort, httpPort, grpcPort);
-        try
+        for (var attempt = 1; ; attempt++)
         {
-            await node.StartAppAsync();
-            await node.StartSidecarAsync(resources, environment, sidecar);
+            var httpPort = SidecarHost.FreePort();
+            var grpcPort = SidecarHost.FreePort(except: httpPort);
+            var appPort = FreePortExcept(httpPort, grpcPort);
+            var node = new ServiceNode(appId, build, configure, appPort, httpPort, grpcPort);
+            try
+            {
+                await node.StartAppAsync();
+                await node.StartSidecarAsync(resources, environment, sidecar);
+                return node;
+            }
+            catch (IOException e) when (attempt < 3 && e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                // A free port was taken by another process between being picked and being bound: start over on new ones.
+                await node.DisposeAsync();
+            }
+            catch
+            {
+                await node.DisposeAsync();
+                throw;
+            }
         }
-        catch
-        {
-            await node.DisposeAsync();
-            throw;
-        }
-        return node;
     }
 
     public async Task StartAppAsync()
