@@ -38,6 +38,7 @@ public sealed class CombatMatchTests
     {
         var ct = TestContext.Current.CancellationToken;
         var observed = new ConcurrentQueue<(string Type, JsonElement Data)>();
+        var matchEnded = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
         using var ticks = new TickRecorder();
         await using var cluster = await LocalCluster.StartAsync(ClusterProfile.Local,
         [
@@ -45,7 +46,7 @@ public sealed class CombatMatchTests
             new ClusterApp(AppIds.Trading, (args, configure) => DaprGame.Trading.TradingApp.Build(args, configure)),
             new ClusterApp(AppIds.Gateway, (args, configure) => DaprGame.Gateway.GatewayApp.Build(args, configure), 1,
                 b => b.Configuration["Auth:Pbkdf2Iterations"] = "1000"),
-            new ClusterApp(ObserverAppId, (args, configure) => Observer(args, configure, observed)),
+            new ClusterApp(ObserverAppId, (args, configure) => Observer(args, configure, observed, matchEnded)),
         ]);
         using var http = new HttpClient { BaseAddress = cluster.Node(AppIds.Gateway).AppAddress };
 
@@ -92,7 +93,7 @@ public sealed class CombatMatchTests
         Assert.True(ticks.Overruns <= Ticks / 200, $"{ticks.Overruns} overruns in {Ticks} ticks");
 
         // The result event, as published: the final standings of all four players.
-        var ended = await EventAsync(observed, CombatMatchEnded.EventType, limit.Token);
+        var ended = await matchEnded.Task.WaitAsync(limit.Token);
         Assert.Equal("e2e-duel", ended.GetProperty("matchId").GetString());
         Assert.Equal(Ticks, ended.GetProperty("ticks").GetInt32());
         var standings = ended.GetProperty("players").EnumerateArray().ToList();
@@ -112,7 +113,8 @@ public sealed class CombatMatchTests
         }
     }
 
-    private static WebApplication Observer(string[] args, Action<WebApplicationBuilder> configure, ConcurrentQueue<(string, JsonElement)> observed)
+    private static WebApplication Observer(string[] args, Action<WebApplicationBuilder> configure, ConcurrentQueue<(string, JsonElement)> observed,
+        TaskCompletionSource<JsonElement> matchEnded)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
         configure(builder);
@@ -121,22 +123,16 @@ public sealed class CombatMatchTests
         app.MapPost("/combat", async (HttpRequest request) =>
         {
             using var json = await JsonDocument.ParseAsync(request.Body);
-            observed.Enqueue((json.RootElement.GetProperty("type").GetString()!, json.RootElement.GetProperty("data").Clone()));
+            var type = json.RootElement.GetProperty("type").GetString()!;
+            var data = json.RootElement.GetProperty("data").Clone();
+            observed.Enqueue((type, data));
+            if (type == CombatMatchEnded.EventType)
+            {
+                matchEnded.TrySetResult(data);
+            }
             return Results.Ok();
         });
         return app;
-    }
-
-    private static async Task<JsonElement> EventAsync(ConcurrentQueue<(string Type, JsonElement Data)> observed, string type, CancellationToken ct)
-    {
-        while (true)
-        {
-            if (observed.FirstOrDefault(e => e.Type == type) is { Type: not null } found)
-            {
-                return found.Data;
-            }
-            await Task.Delay(50, ct);   // polling a queue the observer app fills; bounded by ct
-        }
     }
 
     private static async Task<WalletView> WalletWhenAsync(HttpClient http, string token, Func<WalletView, bool> done, CancellationToken ct)
@@ -149,7 +145,7 @@ public sealed class CombatMatchTests
             {
                 return wallet;
             }
-            await Task.Delay(100, ct);   // each poll is a real request; the grants arrive through pub/sub
+            await Task.Yield();   // each poll is a real request; the grants arrive through pub/sub, bounded by ct
         }
     }
 
