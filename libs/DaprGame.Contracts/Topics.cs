@@ -33,4 +33,13 @@ public static class Topics
     /// <c>combat.cheat.flagged.v1</c>. Stream <c>combat/match/{matchId}</c>, one sequence per match.
     /// </summary>
     public const string Combat = "combat";
+
+    /// <summary>
+    /// Logged events republished on request (<c>persistence.event.replayed.v1</c>), for a service rebuilding its state.
+    /// The persistence service never subscribes to it.
+    /// </summary>
+    public const string Replay = "persistence.replay";
+
+    /// <summary>The topics the persistence service logs: every domain topic (never <see cref="Replay"/>).</summary>
+    public static IReadOnlyList<string> Logged { get; } = [Chat, ChatModeration, Players, Trading, TradingMarket, Combat];
 }

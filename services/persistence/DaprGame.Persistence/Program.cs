@@ -1,13 +1,7 @@
-using DaprGame.Hosting;
+using DaprGame.Persistence;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-
-var app = builder.Build();
-app.MapServiceDefaults();
-app.MapGet("/", () => Results.Ok(new { service = DaprGame.Contracts.AppIds.Persistence }));
-
-app.Run();
+// The table of contents is PersistenceApp.Build: tests build the same app in-process with their own configuration.
+PersistenceApp.Build(args).Run();
 
 /// <summary>Entry point, visible to in-process tests.</summary>
 public partial class Program;

@@ -49,6 +49,56 @@ public sealed class EventLog : ILogIndex
         Head = plan.NewHead;
     }
 
+    /// <summary>
+    /// The log as stored: <paramref name="records"/> must be positions 1, 2, … in order, and their chain must hold
+    /// (<see cref="ChainVerifier"/>). The dedup index and stream heads are derived from the records, as the planner
+    /// would have written them. A broken chain is refused with <see cref="ChainBrokenException"/>: a host must not
+    /// append to a log it cannot vouch for.
+    /// </summary>
+    public static EventLog Restore(IReadOnlyList<LogRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var report = ChainVerifier.Verify(records);
+        if (!report.IsValid)
+        {
+            throw new ChainBrokenException(report);
+        }
+        var log = new EventLog();
+        log.Extend(records);
+        return log;
+    }
+
+    /// <summary>
+    /// Takes records another writer appended after <see cref="Head"/> (read back from the store): they must continue
+    /// the chain from the head.
+    /// </summary>
+    public void Extend(IReadOnlyList<LogRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var report = ChainVerifier.Verify(records, Head);
+        if (!report.IsValid)
+        {
+            throw new ChainBrokenException(report);
+        }
+        foreach (var record in records)
+        {
+            _records.Add(record);
+            if (record.Kind == RecordKind.Rollback)
+            {
+                _streams[record.StreamId] = new StreamHead(record.StreamVersion, record.Sequence);
+                _dedup[record.EventId] = new DedupEntry(record.Position, record.Hash);
+            }
+            else
+            {
+                var highest = _streams.TryGetValue(record.StreamId, out var s) ? Math.Max(s.HighestSequence, record.Sequence) : record.Sequence;
+                _streams[record.StreamId] = new StreamHead(record.StreamVersion, highest);
+                _dedup[record.EventId] = new DedupEntry(record.Position, RecordHash.Content(
+                    new IncomingEvent(record.EventId, record.Type, record.StreamId, record.Sequence, record.OccurredAt, record.Data)));
+            }
+            Head = new LogHead(record.Position, record.Hash);
+        }
+    }
+
     /// <summary>Plans and applies at once: for tests and a host with nothing to write first.</summary>
     public AppendPlan Append(IReadOnlyList<IncomingEvent> batch)
     {

@@ -1,0 +1,27 @@
+using System.Text.Json;
+
+namespace DaprGame.Contracts.Persistence;
+
+/// <summary>
+/// One logged event republished on <see cref="Topics.Replay"/> on request, so a service can rebuild from the log. The
+/// original event is <see cref="Data"/> (exactly its logged data) with its own <see cref="OriginalId"/> and
+/// <see cref="OriginalType"/>; <see cref="IntegrationEvent.StreamId"/> and <see cref="IntegrationEvent.Sequence"/> are
+/// the original's stream and its version in the log. <see cref="IntegrationEvent.Id"/> is
+/// <c>{replayId}:{position}</c>, so each replay is a fresh event while a redelivery of one is not.
+/// </summary>
+public sealed record PersistenceEventReplayed : IntegrationEvent
+{
+    public const string EventType = "persistence.event.replayed.v1";
+
+    public required string ReplayId { get; init; }
+
+    public required long Position { get; init; }
+
+    public required string OriginalId { get; init; }
+
+    public required string OriginalType { get; init; }
+
+    public required bool RolledBack { get; init; }
+
+    public required JsonElement Data { get; init; }
+}

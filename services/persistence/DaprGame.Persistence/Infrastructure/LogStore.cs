@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Dapr.Client;
+using DaprGame.Contracts;
+using DaprGame.Hosting;
+using DaprGame.Persistence.Domain.Log;
+
+namespace DaprGame.Persistence.Infrastructure;
+
+/// <summary>
+/// The log in the Dapr state store (key layout: <see cref="LogKeys"/>). Every batch is one state transaction whose
+/// head write carries the head's ETag, so a second writer with a stale head fails instead of forking the chain; it
+/// works on every transactional store the profiles name (SQLite, Redis, PostgreSQL).
+/// </summary>
+public sealed class LogStore(DaprClient dapr)
+{
+    public const string SnapshotKey = "views/snapshot";
+
+    private static JsonSerializerOptions Json => ServiceDefaults.JsonOptions;
+
+    public async Task<(LogHead Head, string ETag)> ReadHeadAsync(CancellationToken cancellationToken)
+    {
+        var (head, etag) = await dapr.GetStateAndETagAsync<LogHead?>(Components.StateStore, LogKeys.Head, cancellationToken: cancellationToken);
+        return (head ?? LogHead.Empty, etag ?? "");
+    }
+
+    /// <summary>Records <paramref name="from"/>..<paramref name="to"/> in position order; a missing one is an error (the log has a hole).</summary>
+    public async Task<List<LogRecord>> ReadRecordsAsync(long from, long to, int page, CancellationToken cancellationToken)
+    {
+        var records = new List<LogRecord>((int)Math.Max(0, to - from + 1));
+        var pages = new List<Task<IReadOnlyList<BulkStateItem>>>();
+        for (var start = from; start <= to; start += page)
+        {
+            var end = Math.Min(to, start + page - 1);
+            var keys = new List<string>((int)(end - start + 1));
+            for (var p = start; p <= end; p++)
+            {
+                keys.Add(LogKeys.Record(p));
+            }
+            pages.Add(dapr.GetBulkStateAsync(Components.StateStore, keys, parallelism: 4, cancellationToken: cancellationToken));
+            if (pages.Count == 4)
+            {
+                await DrainAsync(pages, records);
+            }
+        }
+        await DrainAsync(pages, records);
+        records.Sort(static (a, b) => a.Position.CompareTo(b.Position));
+        for (var i = 0; i < records.Count; i++)
+        {
+            if (records[i].Position != from + i)
+            {
+                throw new InvalidDataException($"the log has no record at position {from + i}");
+            }
+        }
+        if (records.Count != to - from + 1)
+        {
+            throw new InvalidDataException($"the log has no record at position {from + records.Count}");
+        }
+        return records;
+    }
+
+    public Task WriteAsync(AppendPlan plan, string headETag, CancellationToken cancellationToken)
+    {
+        var operations = new List<StateTransactionRequest>(plan.Records.Count * 3 + 1);
+        foreach (var (key, value) in plan.Writes())
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), Json);
+            operations.Add(key == LogKeys.Head && headETag.Length > 0
+                ? new StateTransactionRequest(key, bytes, StateOperationType.Upsert, headETag, options: new StateOptions { Concurrency = ConcurrencyMode.FirstWrite })
+                : new StateTransactionRequest(key, bytes, StateOperationType.Upsert));
+        }
+        return dapr.ExecuteStateTransactionAsync(Components.StateStore, operations, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Writes a restored log into an empty store: records, stream heads and dedup entries in batches, the head last.</summary>
+    public async Task WriteRestoredAsync(IReadOnlyList<LogRecord> records, EventLog log, int batch, CancellationToken cancellationToken)
+    {
+        var operations = new List<StateTransactionRequest>(batch);
+        async Task FlushAsync()
+        {
+            if (operations.Count > 0)
+            {
+                await dapr.ExecuteStateTransactionAsync(Components.StateStore, operations, cancellationToken: cancellationToken);
+                operations.Clear();
+            }
+        }
+        foreach (var record in records)
+        {
+            operations.Add(Upsert(LogKeys.Record(record.Position), record));
+            operations.Add(Upsert(LogKeys.Dedup(record.EventId), log.FindEvent(record.EventId)!));
+            if (operations.Count >= batch)
+            {
+                await FlushAsync();
+            }
+        }
+        foreach (var streamId in records.Select(r => r.StreamId).Distinct(StringComparer.Ordinal))
+        {
+            operations.Add(Upsert(LogKeys.Stream(streamId), log.FindStream(streamId)!));
+            if (operations.Count >= batch)
+            {
+                await FlushAsync();
+            }
+        }
+        await FlushAsync();
+        await dapr.SaveStateAsync(Components.StateStore, LogKeys.Head, log.Head, cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Raw bytes of one stored record's value, for tools and tamper tests.</summary>
+    public async Task<LogRecord?> ReadRecordAsync(long position, CancellationToken cancellationToken) =>
+        await dapr.GetStateAsync<LogRecord?>(Components.StateStore, LogKeys.Record(position), cancellationToken: cancellationToken);
+
+    public Task SaveSnapshotAsync(StoredSnapshot snapshot, CancellationToken cancellationToken) =>
+        dapr.SaveStateAsync(Components.StateStore, SnapshotKey, snapshot, cancellationToken: cancellationToken);
+
+    public async Task<StoredSnapshot?> ReadSnapshotAsync(CancellationToken cancellationToken) =>
+        await dapr.GetStateAsync<StoredSnapshot?>(Components.StateStore, SnapshotKey, cancellationToken: cancellationToken);
+
+    private static StateTransactionRequest Upsert(string key, object value) =>
+        new(key, JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), Json), StateOperationType.Upsert);
+
+    private static async Task DrainAsync(List<Task<IReadOnlyList<BulkStateItem>>> pages, List<LogRecord> records)
+    {
+        foreach (var page in pages)
+        {
+            foreach (var item in await page)
+            {
+                if (!string.IsNullOrEmpty(item.Value))
+                {
+                    records.Add(JsonSerializer.Deserialize<LogRecord>(item.Value, Json)
+                        ?? throw new InvalidDataException($"record {item.Key} is empty"));
+                }
+            }
+        }
+        pages.Clear();
+    }
+}
+
+/// <summary>The views snapshot as stored: the codec's bytes with the watermark and hash they claim.</summary>
+public sealed record StoredSnapshot(long Watermark, string Hash, byte[] Blob);

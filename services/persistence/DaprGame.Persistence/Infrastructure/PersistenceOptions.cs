@@ -1,0 +1,35 @@
+namespace DaprGame.Persistence.Infrastructure;
+
+/// <summary>Settings under <c>Persistence:</c> in configuration.</summary>
+public sealed class PersistenceOptions
+{
+    public const string Section = "Persistence";
+
+    /// <summary>The most events one state transaction appends (deliveries queued meanwhile are grouped up to this).</summary>
+    public int MaxBatchEvents { get; set; } = 1_000;
+
+    /// <summary>Bulk-subscribe batch size and wait asked of the sidecar.</summary>
+    public int BulkMaxMessages { get; set; } = 500;
+
+    public int BulkMaxAwaitMs { get; set; } = 20;
+
+    /// <summary>
+    /// How long an event that would leave a gap in its stream's sequence is answered RETRY, so the missing events (a
+    /// redelivery racing newer ones) can land first. After it, the event is appended and flagged as a gap.
+    /// </summary>
+    public TimeSpan GapGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A views snapshot is stored every this many appended records.</summary>
+    public int SnapshotEvery { get; set; } = 10_000;
+
+    /// <summary>Keys per bulk get when the log is read back at start-up.</summary>
+    public int ReadPage { get; set; } = 1_000;
+
+    /// <summary>Where backup archives are written and read (a volume in production).</summary>
+    public string BackupFolder { get; set; } = "./.data/backups";
+
+    /// <summary>The secret store and secret holding the backup key (hex, 32 bytes).</summary>
+    public string SecretStore { get; set; } = "secretstore";
+
+    public string BackupKeySecret { get; set; } = "persistence-backup-key";
+}
