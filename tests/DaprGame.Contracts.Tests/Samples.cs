@@ -1,6 +1,7 @@
 using DaprGame.Contracts;
 using DaprGame.Contracts.Chat;
 using DaprGame.Contracts.Combat;
+using DaprGame.Contracts.Persistence;
 using DaprGame.Contracts.Players;
 using DaprGame.Contracts.Trading;
 
@@ -153,6 +154,13 @@ public static class Samples
         {
             Id = "player/alice:session-1:revoked", OccurredAt = At, StreamId = "player/alice", Sequence = 4,
             PlayerId = "alice", SessionId = "session-1", Reason = "logout",
+        },
+        [typeof(PersistenceEventReplayed)] = new PersistenceEventReplayed
+        {
+            Id = "replay-20260102030405678-0a1b2c3d4e5f:12", OccurredAt = At, StreamId = "trading/wallet/bob", Sequence = 3,
+            ReplayId = "replay-20260102030405678-0a1b2c3d4e5f", Position = 12, OriginalId = "trading/wallet/bob:7",
+            OriginalType = "trading.wallet.changed.v1", RolledBack = false,
+            Data = System.Text.Json.JsonDocument.Parse("""{"id":"trading/wallet/bob:7","playerId":"bob"}""").RootElement.Clone(),
         },
     };
 }

@@ -15,6 +15,9 @@ public sealed class LogStore(DaprClient dapr)
 {
     public const string SnapshotKey = "views/snapshot";
 
+    /// <summary>Events acknowledged but not yet appended because an earlier event of their stream is missing.</summary>
+    public const string ParkedKey = "parked";
+
     private static JsonSerializerOptions Json => ServiceDefaults.JsonOptions;
 
     public async Task<(LogHead Head, string ETag)> ReadHeadAsync(CancellationToken cancellationToken)
@@ -58,9 +61,14 @@ public sealed class LogStore(DaprClient dapr)
         return records;
     }
 
-    public Task WriteAsync(AppendPlan plan, string headETag, CancellationToken cancellationToken)
+    /// <param name="parked">The whole parked set after this batch, when it changed (one key: it is small and rarely non-empty).</param>
+    public Task WriteAsync(AppendPlan plan, string headETag, IReadOnlyList<ParkedEvent>? parked, CancellationToken cancellationToken)
     {
-        var operations = new List<StateTransactionRequest>(plan.Records.Count * 3 + 1);
+        var operations = new List<StateTransactionRequest>(plan.Records.Count * 3 + 2);
+        if (parked is not null)
+        {
+            operations.Add(Upsert(ParkedKey, parked));
+        }
         foreach (var (key, value) in plan.Writes())
         {
             var bytes = JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), Json);
@@ -108,6 +116,9 @@ public sealed class LogStore(DaprClient dapr)
     public async Task<LogRecord?> ReadRecordAsync(long position, CancellationToken cancellationToken) =>
         await dapr.GetStateAsync<LogRecord?>(Components.StateStore, LogKeys.Record(position), cancellationToken: cancellationToken);
 
+    public async Task<List<ParkedEvent>> ReadParkedAsync(CancellationToken cancellationToken) =>
+        await dapr.GetStateAsync<List<ParkedEvent>?>(Components.StateStore, ParkedKey, cancellationToken: cancellationToken) ?? [];
+
     public Task SaveSnapshotAsync(StoredSnapshot snapshot, CancellationToken cancellationToken) =>
         dapr.SaveStateAsync(Components.StateStore, SnapshotKey, snapshot, cancellationToken: cancellationToken);
 
@@ -133,6 +144,9 @@ public sealed class LogStore(DaprClient dapr)
         pages.Clear();
     }
 }
+
+/// <summary>An event parked (acknowledged, durable, not yet in the log) since <see cref="Since"/>.</summary>
+public sealed record ParkedEvent(IncomingEvent Event, DateTimeOffset Since);
 
 /// <summary>The views snapshot as stored: the codec's bytes with the watermark and hash they claim.</summary>
 public sealed record StoredSnapshot(long Watermark, string Hash, byte[] Blob);

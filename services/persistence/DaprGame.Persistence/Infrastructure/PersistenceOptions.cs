@@ -14,10 +14,14 @@ public sealed class PersistenceOptions
     public int BulkMaxAwaitMs { get; set; } = 20;
 
     /// <summary>
-    /// How long an event that would leave a gap in its stream's sequence is answered RETRY, so the missing events (a
-    /// redelivery racing newer ones) can land first. After it, the event is appended and flagged as a gap.
+    /// How long an event that would leave a gap in its stream's sequence is parked (stored durably and acknowledged, but
+    /// not appended), so the missing events — a redelivery racing newer ones, a producer publishing out of order — land
+    /// first and the stream's records stay in order. After it, the event is appended and flagged as a gap. Zero: never park.
     /// </summary>
     public TimeSpan GapGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The most events parked at once; beyond it, a gap is appended at once (flagged).</summary>
+    public int MaxParked { get; set; } = 10_000;
 
     /// <summary>A views snapshot is stored every this many appended records.</summary>
     public int SnapshotEvery { get; set; } = 10_000;

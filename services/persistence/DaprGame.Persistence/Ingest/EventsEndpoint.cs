@@ -9,8 +9,8 @@ namespace DaprGame.Persistence.Ingest;
 
 /// <summary>
 /// Every logged topic (<see cref="Topics.Logged"/>) is delivered here in bulk (Dapr bulk subscribe; daprd batches for
-/// brokers without native bulk support too). Each entry's CloudEvent gives the event id and type; its data gives the
-/// stream, sequence and time. The data is kept byte for byte as delivered. An entry is acknowledged only once its
+/// brokers without native bulk support too). Each entry's CloudEvent gives the event type; its data gives the event id
+/// (the integration event's <c>id</c>, the CloudEvent's when it has none), stream, sequence and time. The data is kept byte for byte as delivered. An entry is acknowledged only once its
 /// batch's state transaction committed; a malformed entry is dropped (it could never be logged) and counted.
 /// </summary>
 public static partial class EventsEndpoint
@@ -92,8 +92,13 @@ public static partial class EventsEndpoint
         {
             return null;
         }
+        // The integration event's own id is the dedup key: a producer's outbox retry publishes a new CloudEvent (new id)
+        // for the same event. The CloudEvent id stands in for events that carry none.
+        var eventId = data.TryGetProperty("id", out var own) && own.ValueKind == JsonValueKind.String && !string.IsNullOrEmpty(own.GetString())
+            ? own.GetString()!
+            : id.GetString()!;
         var raw = Encoding.UTF8.GetBytes(data.GetRawText());
-        return raw.Length > MaxDataBytes ? null : new IncomingEvent(id.GetString()!, type.GetString()!, stream.GetString()!, seq, at, raw);
+        return raw.Length > MaxDataBytes ? null : new IncomingEvent(eventId, type.GetString()!, stream.GetString()!, seq, at, raw);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "delivery entry {EntryId} dropped: not a CloudEvent carrying an integration event (id, type, data with streamId, sequence, occurredAt)")]

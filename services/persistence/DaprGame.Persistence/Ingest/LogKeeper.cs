@@ -26,9 +26,9 @@ public sealed partial class LogKeeper(
     private readonly PersistenceOptions _options = options.Value;
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, DateTimeOffset> _heldSince = new(StringComparer.Ordinal);
     private readonly LagWindow _lag = new();
     private readonly List<(long Position, TaskCompletionSource Waiter)> _waiters = [];
+    private Dictionary<string, ParkedEvent> _parked = new(StringComparer.Ordinal);
     private EventLog _log = new();
     private ViewSet _views = new();
     private string _headETag = "";
@@ -175,8 +175,17 @@ public sealed partial class LogKeeper(
         var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync(stoppingToken))
+            while (true)
             {
+                if (!await WaitForWorkAsync(reader, stoppingToken))
+                {
+                    if (_parked.Count > 0)
+                    {
+                        // A parked event's grace ended with nothing else arriving: release it on its own.
+                        await AppendBatchAsync([], stoppingToken);
+                    }
+                    continue;
+                }
                 var events = 0;
                 while (events < _options.MaxBatchEvents && reader.TryPeek(out var next))
                 {
@@ -195,7 +204,20 @@ public sealed partial class LogKeeper(
                 }
                 if (batch.Count > 0)
                 {
-                    await AppendBatchAsync(batch, stoppingToken);
+                    try
+                    {
+                        await AppendBatchAsync(batch, stoppingToken);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        // A bug must not stop the log: the batch is redelivered and the writer carries on.
+                        LogBatchFailed(logger, e);
+                        foreach (var work in batch)
+                        {
+                            work.Done.TrySetResult(Enumerable.Repeat(EntryVerdict.Retry, work.Events.Count).ToArray());
+                        }
+                        await ResyncAsync(stoppingToken);
+                    }
                     batch.Clear();
                 }
             }
@@ -215,6 +237,33 @@ public sealed partial class LogKeeper(
                 left.Cancel();
             }
         }
+    }
+
+    /// <summary>True when work is queued; false when a parked event's grace ended first. Throws when stopping.</summary>
+    private async Task<bool> WaitForWorkAsync(ChannelReader<Work> reader, CancellationToken stoppingToken)
+    {
+        var wait = reader.WaitToReadAsync(stoppingToken).AsTask();
+        if (NextRelease() is { } due)
+        {
+            var delay = due - time.GetUtcNow();
+            if (delay <= TimeSpan.Zero)
+            {
+                return false;
+            }
+            using var timer = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var elapsed = Task.Delay(delay, time, timer.Token);
+            var first = await Task.WhenAny(wait, elapsed);
+            await timer.CancelAsync();
+            if (first == elapsed)
+            {
+                return false;
+            }
+        }
+        if (!await wait)
+        {
+            throw new OperationCanceledException("the queue is closed");
+        }
+        return true;
     }
 
     private async Task<T> RunAsync<T>(Work<T> work, CancellationToken cancellationToken)
@@ -251,11 +300,13 @@ public sealed partial class LogKeeper(
                     return;
                 }
                 var views = await LoadViewsAsync(records, cancellationToken);
+                var parked = await store.ReadParkedAsync(cancellationToken);
                 lock (_gate)
                 {
                     _log = log;
                     _views = views;
                     _headETag = etag;
+                    _parked = parked.Where(p => log.FindEvent(p.Event.EventId) is null).ToDictionary(p => p.Event.EventId, StringComparer.Ordinal);
                 }
                 break;
             }
@@ -299,6 +350,9 @@ public sealed partial class LogKeeper(
         var verdicts = new EntryVerdict[batch.Count][];
         var accepted = new List<IncomingEvent>();
         var acceptedAt = new List<(int Work, int Index)>();
+        var parkedAt = new List<(int Work, int Index)>();
+        var parked = new Dictionary<string, ParkedEvent>(_parked, StringComparer.Ordinal);
+        var parkedChanged = false;
         var highest = new Dictionary<string, long>(StringComparer.Ordinal);
         for (var w = 0; w < batch.Count; w++)
         {
@@ -307,89 +361,124 @@ public sealed partial class LogKeeper(
             for (var i = 0; i < events.Count; i++)
             {
                 var e = events[i];
-                if (_log.FindEvent(e.EventId) is null && IsHeldForGap(e, highest, now))
+                if (_log.FindEvent(e.EventId) is null)
                 {
-                    verdicts[w][i] = EntryVerdict.Retry;
-                    Interlocked.Increment(ref _held);
-                    continue;
+                    if (parked.ContainsKey(e.EventId))
+                    {
+                        // Parked already (a redelivery of an acknowledged entry): it is safe where it is.
+                        parkedAt.Add((w, i));
+                        continue;
+                    }
+                    var known = Highest(e.StreamId, highest);
+                    if (e.Sequence > known + 1 && _options.GapGrace > TimeSpan.Zero && parked.Count < _options.MaxParked)
+                    {
+                        parked[e.EventId] = new ParkedEvent(e, now);
+                        parkedChanged = true;
+                        parkedAt.Add((w, i));
+                        Interlocked.Increment(ref _held);
+                        continue;
+                    }
+                    highest[e.StreamId] = Math.Max(known, e.Sequence);
                 }
                 accepted.Add(e);
                 acceptedAt.Add((w, i));
             }
         }
+        parkedChanged |= Release(parked, accepted, highest, now);
 
-        if (accepted.Count > 0)
+        var ok = true;
+        AppendPlan? plan = null;
+        if (accepted.Count > 0 || parkedChanged)
         {
-            var plan = _log.Plan(accepted);
-            var ok = plan.IsEmpty || await WriteAsync(plan, cancellationToken);
-            for (var k = 0; k < acceptedAt.Count; k++)
-            {
-                var (w, i) = acceptedAt[k];
-                verdicts[w][i] = ok ? EntryVerdict.Success : EntryVerdict.Retry;
-                if (!ok)
-                {
-                    continue;
-                }
-                var outcome = plan.Outcomes[k];
-                switch (outcome.Status)
-                {
-                    case AppendStatus.Appended:
-                        _heldSince.Remove(accepted[k].EventId);
-                        break;
-                    case AppendStatus.Duplicate:
-                        Interlocked.Increment(ref _duplicates);
-                        break;
-                    case AppendStatus.Conflict:
-                        Interlocked.Increment(ref _conflicts);
-                        LogConflict(logger, accepted[k].EventId, outcome.Position);
-                        break;
-                }
-            }
+            plan = _log.Plan(accepted);
+            ok = (plan.IsEmpty && !parkedChanged) || await WriteAsync(plan, parkedChanged ? parked : null, cancellationToken);
+        }
+        for (var k = 0; k < acceptedAt.Count; k++)
+        {
+            var (w, i) = acceptedAt[k];
+            verdicts[w][i] = ok ? EntryVerdict.Success : EntryVerdict.Retry;
             if (ok)
             {
-                metrics.Batch(plan.Records.Count);
+                Count(plan!.Outcomes[k], accepted[k]);
             }
+        }
+        foreach (var (w, i) in parkedAt)
+        {
+            verdicts[w][i] = ok ? EntryVerdict.Success : EntryVerdict.Retry;
+        }
+        if (ok && plan is not null)
+        {
+            metrics.Batch(plan.Records.Count);
         }
         for (var w = 0; w < batch.Count; w++)
         {
             batch[w].Done.TrySetResult(verdicts[w]);
         }
-        if (_heldSince.Count > 100_000)
-        {
-            _heldSince.Clear();
-        }
     }
+
+    private long Highest(string streamId, Dictionary<string, long> highest) =>
+        highest.TryGetValue(streamId, out var h) ? h : _log.FindStream(streamId)?.HighestSequence ?? 0;
 
     /// <summary>
-    /// True when the event would leave a gap in its stream (its sequence is beyond the next one expected) and has not
-    /// waited <see cref="PersistenceOptions.GapGrace"/> yet. Updates the batch's running view of each stream's highest
-    /// sequence for the events it lets through.
+    /// Moves parked events whose gap has closed (the stream reached the sequence before theirs) or whose grace has
+    /// passed (appended flagged as a gap) into <paramref name="accepted"/>, in sequence order per stream.
     /// </summary>
-    private bool IsHeldForGap(IncomingEvent e, Dictionary<string, long> highest, DateTimeOffset now)
+    private bool Release(Dictionary<string, ParkedEvent> parked, List<IncomingEvent> accepted, Dictionary<string, long> highest, DateTimeOffset now)
     {
-        var known = highest.TryGetValue(e.StreamId, out var h) ? h : _log.FindStream(e.StreamId)?.HighestSequence ?? 0;
-        if (e.Sequence > known + 1 && _options.GapGrace > TimeSpan.Zero)
+        if (parked.Count == 0)
         {
-            if (!_heldSince.TryGetValue(e.EventId, out var since))
+            return false;
+        }
+        var changed = false;
+        var ordered = parked.Values.OrderBy(p => p.Event.StreamId, StringComparer.Ordinal).ThenBy(p => p.Event.Sequence).ToList();
+        bool progress;
+        do
+        {
+            progress = false;
+            foreach (var p in ordered)
             {
-                _heldSince[e.EventId] = now;
-                return true;
-            }
-            if (now - since < _options.GapGrace)
-            {
-                return true;
+                if (!parked.ContainsKey(p.Event.EventId))
+                {
+                    continue;
+                }
+                var known = Highest(p.Event.StreamId, highest);
+                if (p.Event.Sequence <= known + 1 || now - p.Since >= _options.GapGrace)
+                {
+                    parked.Remove(p.Event.EventId);
+                    accepted.Add(p.Event);
+                    highest[p.Event.StreamId] = Math.Max(known, p.Event.Sequence);
+                    changed = progress = true;
+                }
             }
         }
-        highest[e.StreamId] = Math.Max(known, e.Sequence);
-        return false;
+        while (progress);
+        return changed;
     }
 
+    private void Count(AppendOutcome outcome, IncomingEvent e)
+    {
+        switch (outcome.Status)
+        {
+            case AppendStatus.Duplicate:
+                Interlocked.Increment(ref _duplicates);
+                break;
+            case AppendStatus.Conflict:
+                Interlocked.Increment(ref _conflicts);
+                LogConflict(logger, e.EventId, outcome.Position);
+                break;
+        }
+    }
+
+    /// <summary>When the earliest parked event's grace ends (null: nothing parked).</summary>
+    private DateTimeOffset? NextRelease() =>
+        _parked.Count == 0 ? null : _parked.Values.Min(p => p.Since) + _options.GapGrace;
+
     /// <summary>Writes a plan and takes it into memory; false (memory untouched, head re-read) when the write failed.</summary>
-    private async Task<bool> WriteAsync(AppendPlan plan, CancellationToken cancellationToken)
+    private async Task<bool> WriteAsync(AppendPlan plan, Dictionary<string, ParkedEvent>? parked, CancellationToken cancellationToken)
     {
         try
         {
-            await store.WriteAsync(plan, _headETag, cancellationToken);
+            await store.WriteAsync(plan, _headETag, parked?.Values.ToList(), cancellationToken);
         }
         catch (Exception e) when (e is DaprException or HttpRequestException or Grpc.Core.RpcException && !cancellationToken.IsCancellationRequested)
         {
@@ -403,6 +492,10 @@ public sealed partial class LogKeeper(
             _log.Apply(plan);
             _views.CatchUp(_log.Records);
             ReleaseWaiters();
+            if (parked is not null)
+            {
+                _parked = parked;
+            }
         }
         Interlocked.Add(ref _appended, plan.Records.Count);
         foreach (var record in plan.Records)
@@ -529,7 +622,7 @@ public sealed partial class LogKeeper(
             return;
         }
         var plan = _log.PlanRollback(work.Marker);
-        if (!await WriteAsync(plan, cancellationToken))
+        if (!await WriteAsync(plan, null, cancellationToken))
         {
             work.Done.TrySetException(new LogUnavailableException("the rollback marker could not be written; try again"));
             return;
@@ -613,6 +706,9 @@ public sealed partial class LogKeeper(
 
         public ViewSnapshot? Snapshot { get; } = snapshot;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "a batch failed unexpectedly; its entries will be redelivered")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "log recovered: position {Position}, views at {Watermark}, in {Milliseconds:F0} ms")]
     private static partial void LogRecovered(ILogger logger, long position, long watermark, double milliseconds);
