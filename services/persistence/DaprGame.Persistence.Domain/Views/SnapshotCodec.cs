@@ -75,6 +75,10 @@ public static class SnapshotCodec
         {
             var reader = new Utf8JsonReader(encoded, new JsonReaderOptions { MaxDepth = 16 });
             using var document = JsonDocument.ParseValue(ref reader);
+            if (reader.Read())
+            {
+                throw Bad("data follows the snapshot");
+            }
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {
