@@ -46,6 +46,8 @@ public static class BackupArchive
     /// Writes <paramref name="records"/> (expected to start right after <see cref="BackupManifestInput.PreviousHead"/>)
     /// and the optional snapshot (<see cref="SnapshotCodec"/> bytes; decoded first, so a bad one is refused before
     /// anything is written). Records are archived as given; <see cref="BackupSummary.Chain"/> reports whether they chain.
+    /// The snapshot's watermark should lie within the archived range (the verifier reports one beyond it). The output
+    /// stream need not be seekable; on an exception it holds a partial file, which every reader refuses as truncated.
     /// </summary>
     /// <exception cref="SnapshotFormatException">The snapshot bytes do not decode.</exception>
     public static async Task<BackupSummary> WriteAsync(

@@ -90,21 +90,21 @@ public sealed class BackupReader : IDisposable
             throw new BackupException(BackupFailure.UnsupportedVersion, $"format version {version}; this reader knows {BackupArchive.FormatVersion}", offset: 4);
         }
         var header = BackupHeader.Parse(bytes);
-        var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        checksum.AppendData(bytes);
         if (!header.Fingerprint.AsSpan().SequenceEqual(key.FingerprintBytes))
         {
             // Either another key or a damaged fingerprint: the trailing checksum tells which.
-            var intact = await ChecksumMatchesAsync(input, checksum, cancellationToken);
+            var intact = await ChecksumMatchesAsync(input, bytes, cancellationToken);
             throw intact
                 ? new BackupException(BackupFailure.WrongKey, $"written with key {Convert.ToHexStringLower(header.Fingerprint)}, not {key.Fingerprint}", offset: 22)
-                : new BackupException(BackupFailure.Tampered, "the header's key fingerprint is damaged (the checksum fails)", 0, 0);
+                : new BackupException(BackupFailure.Tampered, "the header's key fingerprint is damaged (the checksum fails)", offset: 22);
         }
         if (header.ChunkSize < BackupArchive.MinChunkSize || header.ChunkSize > BackupArchive.MaxChunkSize)
         {
             throw new BackupException(BackupFailure.Tampered, $"chunk size {header.ChunkSize} is out of range", offset: 34);
         }
 
+        var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        checksum.AppendData(bytes);
         var chunks = new ChunkReader(input, header, key.DeriveArchiveKey(header.ArchiveId), checksum);
         try
         {
@@ -242,8 +242,10 @@ public sealed class BackupReader : IDisposable
     }
 
     /// <summary>Reads the rest of the file and compares its trailing 32 bytes with the checksum of everything before them.</summary>
-    private static async Task<bool> ChecksumMatchesAsync(Stream input, IncrementalHash checksum, CancellationToken cancellationToken)
+    private static async Task<bool> ChecksumMatchesAsync(Stream input, byte[] header, CancellationToken cancellationToken)
     {
+        using var checksum = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        checksum.AppendData(header);
         const int Tail = 32;
         var buffer = new byte[Tail + 64 * 1024];
         var held = 0;

@@ -20,7 +20,7 @@ internal sealed class ChunkReader : IDisposable
     private int _end;
     private bool _final;
 
-    /// <param name="checksum">Already fed the header bytes.</param>
+    /// <param name="checksum">Already fed the header bytes; owned (and disposed) by the reader from here on.</param>
     public ChunkReader(Stream input, BackupHeader header, byte[] chunkKey, IncrementalHash checksum)
     {
         _input = input;
@@ -69,7 +69,11 @@ internal sealed class ChunkReader : IDisposable
         return _start == _end;
     }
 
-    public void Dispose() => _aes.Dispose();
+    public void Dispose()
+    {
+        _aes.Dispose();
+        _checksum.Dispose();
+    }
 
     private async Task NextChunkAsync(CancellationToken cancellationToken)
     {
