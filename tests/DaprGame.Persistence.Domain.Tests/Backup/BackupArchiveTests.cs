@@ -66,6 +66,62 @@ public sealed class BackupArchiveTests
     }
 
     [Fact]
+    public async Task A_streaming_restore_in_batches_yields_every_record_once_and_the_manifest_at_the_end()
+    {
+        var log = SampleLog(rounds: 4);
+        var key = Key(15);
+        var snapshot = Snapshot(log.Records);
+        var (bytes, summary) = await WriteAsync(log.Records, snapshot, key, chunkSize: 300);
+
+        using var reader = await BackupReader.OpenAsync(new MemoryStream(bytes), key, Ct);
+        Assert.Equal((summary.ArchiveId, "nightly", (long?)log.Records.Count), (reader.ArchiveId, reader.Reason, reader.SnapshotWatermark));
+        Assert.Equal(snapshot, reader.Snapshot);
+        Assert.Throws<InvalidOperationException>(() => reader.Manifest);
+
+        var store = new List<LogRecord>();
+        var sizes = new List<int>();
+        await foreach (var batch in reader.ReadBatchesAsync(7, Ct))
+        {
+            sizes.Add(batch.Count);
+            store.AddRange(batch);
+        }
+
+        Assert.All(sizes[..^1], size => Assert.Equal(7, size));
+        Assert.Equal(log.Records.Count, store.Count);
+        Assert.Equal(log.Records.Count, reader.Manifest.RecordCount);
+        Assert.Equal(ViewSet.Rebuild(log.Records).ContentHash(), ViewSet.Rebuild(store).ContentHash());
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            await foreach (var record in reader.ReadRecordsAsync(Ct))
+            {
+                Assert.Fail($"read {record.Position} twice");
+            }
+        });
+    }
+
+    [Fact]
+    public async Task A_damaged_final_chunk_fails_a_batched_restore_before_its_last_batch()
+    {
+        var log = SampleLog(rounds: 2);
+        var key = Key(16);
+        var (bytes, _) = await WriteAsync(log.Records, null, key, chunkSize: 256);
+        bytes[^40] ^= 0x01;                                                     // inside the final chunk's tag
+
+        using var reader = await BackupReader.OpenAsync(new MemoryStream(bytes), key, Ct);
+        var written = 0;
+        var thrown = await Assert.ThrowsAsync<BackupException>(async () =>
+        {
+            await foreach (var batch in reader.ReadBatchesAsync(5, Ct))
+            {
+                written += batch.Count;
+            }
+        });
+
+        Assert.Equal(BackupFailure.Tampered, thrown.Failure);
+        Assert.True(written < log.Records.Count);
+    }
+
+    [Fact]
     public async Task An_archive_without_records_or_snapshot_round_trips()
     {
         var key = Key(3);

@@ -18,6 +18,12 @@ namespace DaprGame.Persistence.Domain.Backup;
 /// snapshot length and watermark), the snapshot bytes, one section per record (tag 1, length, <see cref="RecordCodec"/>
 /// bytes), and the closing manifest (tag 2, length, JSON: record count, last position, last hash).</para>
 /// Writing and reading stream: one chunk and one record are held at a time, so archive size is bounded by the disk.
+/// <para>Host use: <c>WriteAsync</c> to a file or blob stream with the records 1..P (or from..to after the previous
+/// head) and, optionally, <see cref="SnapshotCodec.Encode"/> of the views; <c>VerifyAsync</c> on a schedule and
+/// before a restore; restore with <see cref="BackupReader.OpenAsync"/> and <see cref="BackupReader.ReadBatchesAsync"/>
+/// into an empty store, then <see cref="ViewSet.Restore"/> of the decoded snapshot and <see cref="ViewSet.CatchUp"/>
+/// (or <see cref="ViewSet.Rebuild"/>). Every refusal is a <see cref="BackupException"/> with a
+/// <see cref="BackupFailure"/>; <c>VerifyAsync</c> returns it instead of throwing.</para>
 /// </summary>
 public static class BackupArchive
 {

@@ -172,6 +172,30 @@ public sealed class BackupReader : IDisposable
         }
     }
 
+    /// <summary>
+    /// The records in batches of up to <paramref name="batchSize"/>, for a host writing them into an empty store one
+    /// state transaction per batch. The last batch is yielded only after the whole archive checked out, so a damaged
+    /// file fails before its final batch is written.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<LogRecord>> ReadBatchesAsync(int batchSize, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var batch = new List<LogRecord>(batchSize);
+        await foreach (var record in ReadRecordsAsync(cancellationToken))
+        {
+            if (batch.Count == batchSize)
+            {
+                yield return batch;
+                batch = new List<LogRecord>(batchSize);
+            }
+            batch.Add(record);
+        }
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
+    }
+
     public void Dispose() => _chunks.Dispose();
 
     private void CheckChain(LogRecord record)
