@@ -12,7 +12,8 @@ namespace DaprGame.Persistence.Domain.Backup;
 /// in order, each from a chunk whose tag checked and chained to the one before (<see cref="ChainVerifier"/>). The
 /// archive as a whole — the final chunk, the closing manifest, the trailing checksum — is proven only when the
 /// enumeration ends without a <see cref="BackupException"/>; a host restoring into an empty store in batches must
-/// treat the restore as unfinished until then (or run <see cref="BackupArchive.VerifyAsync"/> first).
+/// treat the restore as unfinished until then (or run <see cref="BackupArchive.VerifyAsync"/> first). The input stream
+/// stays the caller's (it is read forward only, never disposed here).
 /// </summary>
 public sealed class BackupReader : IDisposable
 {
