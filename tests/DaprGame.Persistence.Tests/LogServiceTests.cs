@@ -142,9 +142,9 @@ public sealed class LogServiceTests
         Assert.Equal(3, verification.FirstBadPosition);
 
         await rig.RestartAsync();
+        var status = await rig.StatusAsync(atLeast: 0);
         using var ready = await rig.Http.GetAsync("readyz", Ct);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
-        var status = await rig.StatusAsync();
         Assert.False(status.Ready);
         Assert.Contains("position 3", status.Problem, StringComparison.Ordinal);
         using var rollback = await rig.Http.PostAsJsonAsync(PersistenceRoutes.Rollback.TrimStart('/'), new RollbackRequest(2, "ops", "tamper"), ServiceDefaults.JsonOptions, Ct);

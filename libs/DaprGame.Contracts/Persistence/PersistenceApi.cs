@@ -80,7 +80,12 @@ public sealed record BackupInfo(
     string Name, long ToPosition, string LastHash, long Records, long Bytes, string Sha256, long SnapshotWatermark,
     DateTimeOffset CreatedAt, double ElapsedMs);
 
-public sealed record BackupVerification(string Name, bool Valid, string? Problem, long? Position, long Records);
+/// <summary>
+/// An archive checked end to end with the backup key: checksum, every chunk's seal, the records' hash chain and the
+/// views snapshot against a rebuild. <see cref="Failure"/>: <c>none</c>, <c>wrongKey</c>, <c>tampered</c>,
+/// <c>truncated</c>, <c>chainBroken</c>, <c>snapshotMismatch</c>, <c>unsupportedVersion</c>, <c>notAnArchive</c>.
+/// </summary>
+public sealed record BackupVerifyResult(string Name, bool Valid, string Failure, string? Detail, long? Chunk, long? FirstBadPosition, long Records);
 
 /// <summary>Restores an archive into an empty store (a store that already holds a log is refused).</summary>
 public sealed record RestoreRequest(string Name);

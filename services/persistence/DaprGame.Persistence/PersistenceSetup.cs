@@ -1,3 +1,4 @@
+using DaprGame.Persistence.Backups;
 using DaprGame.Persistence.Endpoints;
 using DaprGame.Persistence.Infrastructure;
 using DaprGame.Persistence.Ingest;
@@ -13,6 +14,7 @@ public static class PersistenceSetup
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PersistenceMetrics>();
         builder.Services.AddSingleton<LogStore>();
+        builder.Services.AddSingleton<BackupService>();
         builder.Services.AddSingleton<LogKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LogKeeper>());
         builder.Services.AddHealthChecks().AddCheck<LogReadyCheck>("log");
@@ -24,6 +26,7 @@ public static class PersistenceSetup
         app.MapEventIngest(app.Services.GetRequiredService<IOptions<PersistenceOptions>>().Value);
         app.MapHistory();
         app.MapAdmin();
+        app.MapBackups();
         return app;
     }
 }

@@ -27,6 +27,7 @@ public sealed partial class LogKeeper(
     private readonly Channel<Work> _queue = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Lock _gate = new();
     private readonly LagWindow _lag = new();
+    private readonly TaskCompletionSource _recovered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(long Position, TaskCompletionSource Waiter)> _waiters = [];
     private Dictionary<string, ParkedEvent> _parked = new(StringComparer.Ordinal);
     private EventLog _log = new();
@@ -105,8 +106,21 @@ public sealed partial class LogKeeper(
     public void ResetLag() => _lag.Reset();
 
     /// <summary>Completes once the views reflect position <paramref name="position"/> (true), or after <paramref name="timeout"/> (false).</summary>
+    /// <remarks>Waits for recovery to finish first; a log that recovered with a problem answers false at once.</remarks>
     public async Task<bool> WaitForWatermarkAsync(long position, TimeSpan timeout, CancellationToken cancellationToken)
     {
+        try
+        {
+            await _recovered.Task.WaitAsync(timeout, time, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        if (!_ready)
+        {
+            return false;
+        }
         TaskCompletionSource waiter;
         lock (_gate)
         {
@@ -297,6 +311,7 @@ public sealed partial class LogKeeper(
                 {
                     _problem = e.Message;
                     LogChainBroken(logger, e.Report.FirstBadPosition, e.Report.Problem ?? "");
+                    _recovered.TrySetResult();
                     return;
                 }
                 var views = await LoadViewsAsync(records, cancellationToken);
@@ -320,6 +335,7 @@ public sealed partial class LogKeeper(
         _recoveredInMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         _recoveries++;
         _ready = true;
+        _recovered.TrySetResult();
         metrics.Recovered(_recoveredInMs);
         LogRecovered(logger, _log.Head.Position, _views.Watermark, _recoveredInMs);
     }
