@@ -108,6 +108,18 @@ public sealed class ComponentRegistry : IAsyncDisposable
         switch (spec.Block)
         {
             case "secretstores":
+                // components-contrib's file store reads its file at Init: a wrong path stops start-up, not the first read.
+                if (spec.Type == "secretstores.local.file")
+                {
+                    try
+                    {
+                        Secrets.GetAll(spec.Name);
+                    }
+                    catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException)
+                    {
+                        throw new ResourceException(spec.SourceFile, $"component '{spec.Name}' ({spec.Type}) failed to initialise: {e.Message.ReplaceLineEndings(" ")}");
+                    }
+                }
                 return;
             case "state":
                 var encryption = Encryption(spec);
