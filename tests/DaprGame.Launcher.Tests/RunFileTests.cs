@@ -8,6 +8,8 @@ namespace DaprGame.Launcher.Tests;
 /// <summary>The repository's <c>dapr.yaml</c> and component profiles, read the way the launcher and the sidecar read them.</summary>
 public sealed class RunFileTests
 {
+    private const string StateKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
     [Fact]
     public void Dapr_yaml_names_every_service_with_its_folder_port_and_the_local_profile()
     {
@@ -33,7 +35,12 @@ public sealed class RunFileTests
     [InlineData("kafka", "state.redis", "pubsub.kafka")]
     public void Each_profile_loads_alone_with_statestore_pubsub_and_resiliency(string profile, string stateType, string pubsubType)
     {
-        var options = new SidecarOptions { AppId = AppIds.Trading, ConfigPath = Path.Combine(Repo.Root, "components", "config.yaml") };
+        var options = new SidecarOptions
+        {
+            AppId = AppIds.Trading,
+            ConfigPath = Path.Combine(Repo.Root, "components", "config.yaml"),
+            Environment = new Dictionary<string, string> { ["DAPRGAME_STATE_KEY"] = StateKey },
+        };
         options.ResourcesPaths.Add(Repo.Components(profile));
 
         var set = ResourceLoader.Load(options);
@@ -41,6 +48,16 @@ public sealed class RunFileTests
         var state = Assert.Single(set.Components, c => c.Name == DaprGame.Contracts.Components.StateStore);
         Assert.Equal(stateType, state.Type);
         Assert.Equal("true", state.Metadata["actorStateStore"]);
+        Assert.Equal("secretstore", Assert.Single(set.Components, c => c.Block == "secretstores").Name);
+        if (profile == "local")
+        {
+            Assert.Null(state.Get("primaryEncryptionKey"));
+        }
+        else
+        {
+            Assert.Equal("DAPRGAME_STATE_KEY", state.SecretRefs["primaryEncryptionKey"]);
+            Assert.Equal(StateKey, state.Metadata["primaryEncryptionKey"]);
+        }
         Assert.Equal(pubsubType, Assert.Single(set.Components, c => c.Name == DaprGame.Contracts.Components.PubSub).Type);
         Assert.All(AppIds.All, id => Assert.NotNull(set.Resiliency.Apps[id].Timeout));
         Assert.NotNull(set.Resiliency.Components["pubsub/inbound"].Retry);
@@ -57,4 +74,36 @@ public sealed class RunFileTests
         Assert.Equal(
             File.ReadAllText(Path.Combine(Repo.Root, "components", "resiliency.yaml")),
             File.ReadAllText(Path.Combine(Repo.Components(profile), "resiliency.yaml")));
+
+    [Theory]
+    [InlineData("redis")]
+    [InlineData("postgres")]
+    [InlineData("kafka")]
+    public void Encrypted_profiles_refuse_to_load_without_the_state_key(string profile)
+    {
+        var options = new SidecarOptions { AppId = AppIds.Trading, Environment = new Dictionary<string, string>() };
+        options.ResourcesPaths.Add(Repo.Components(profile));
+
+        var e = Assert.Throws<ResourceException>(() => ResourceLoader.Load(options));
+
+        Assert.Contains("statestore.yaml", e.Message, StringComparison.Ordinal);
+        Assert.Contains("secret 'DAPRGAME_STATE_KEY' not found in secret store 'secretstore'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_local_secret_file_is_found_from_every_app_folder_and_holds_a_32_byte_backup_key()
+    {
+        var file = RunFileParser.Load(Repo.RunFile);
+        var yaml = File.ReadAllText(Path.Combine(Repo.Components("local"), "secretstore.yaml"));
+        var relative = System.Text.RegularExpressions.Regex.Match(yaml, "value: \"([^\"]+secrets\\.json)\"").Groups[1].Value;
+
+        foreach (var app in file.Apps)
+        {
+            // daprd (and the launcher's sidecar) resolve the path against the app's folder, their working directory.
+            var path = Path.GetFullPath(Path.Combine(app.AppDirPath, relative));
+            Assert.Equal(Path.Combine(Repo.Components("local"), "secrets.json"), path);
+        }
+        using var secrets = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Repo.Components("local"), "secrets.json")));
+        Assert.Equal(32, Convert.FromHexString(secrets.RootElement.GetProperty("persistence-backup-key").GetString()!).Length);
+    }
 }

@@ -71,7 +71,15 @@ public sealed class LocalCluster : IAsyncDisposable
         return cluster;
     }
 
-    /// <summary>The YAML files of <c>components/&lt;profile&gt;</c>, pointed at this run's SQLite file or Redis.</summary>
+    /// <summary>A fixed hex AES key the test clusters' Redis profile encrypts state with (<see cref="ProfileResources"/>).</summary>
+    public const string TestStateKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+    /// <summary>
+    /// The YAML files of <c>components/&lt;profile&gt;</c>, pointed at this run's SQLite file or Redis. The secret
+    /// store's file path becomes absolute (sidecars here run in a temporary folder, not the app's folder); the Redis
+    /// profile's <c>secretstores.local.env</c> becomes a file in <paramref name="dataFolder"/> holding
+    /// <see cref="TestStateKey"/> as <c>DAPRGAME_STATE_KEY</c>, so tests need not set process-wide variables.
+    /// </summary>
     public static Dictionary<string, string> ProfileResources(ClusterProfile profile, string dataFolder, string? redisHost)
     {
         var dir = Path.Combine(RepositoryRoot(), "components", profile.ToString().ToLowerInvariant());
@@ -81,11 +89,21 @@ public sealed class LocalCluster : IAsyncDisposable
             var yaml = File.ReadAllText(file);
             yaml = profile switch
             {
-                ClusterProfile.Local => yaml.Replace("./.data/state.db", Path.Combine(dataFolder, "state.db"), StringComparison.Ordinal),
+                ClusterProfile.Local => yaml
+                    .Replace("./.data/state.db", Path.Combine(dataFolder, "state.db"), StringComparison.Ordinal)
+                    .Replace("../../../components/local/secrets.json", Path.Combine(dir, "secrets.json"), StringComparison.Ordinal),
                 ClusterProfile.Redis => yaml.Replace("localhost:6379", redisHost ?? throw new ArgumentNullException(nameof(redisHost), "the redis profile needs a Redis host"), StringComparison.Ordinal),
                 _ => yaml,
             };
             resources[Path.GetFileName(file)] = yaml;
+        }
+        if (profile == ClusterProfile.Redis)
+        {
+            var secrets = Path.Combine(dataFolder, "secrets.json");
+            File.WriteAllText(secrets, $$"""{ "DAPRGAME_STATE_KEY": "{{TestStateKey}}", "persistence-backup-key": "{{TestStateKey}}" }""");
+            resources["secretstore.yaml"] = resources["secretstore.yaml"]
+                .Replace("secretstores.local.env", "secretstores.local.file", StringComparison.Ordinal)
+                .Replace("metadata: []", $"metadata:\n    - name: secretsFile\n      value: \"{secrets}\"", StringComparison.Ordinal);
         }
         return resources;
     }

@@ -63,6 +63,11 @@ public sealed class SidecarOptions
     /// <summary>Environment to resolve <c>envRef</c> and secret-store lookups from; defaults to the process environment.</summary>
     public IReadOnlyDictionary<string, string>? Environment { get; set; }
 
+    /// <summary>Every variable of <see cref="Environment"/> (or the process), for a bulk read of <c>secretstores.local.env</c>.</summary>
+    internal IEnumerable<KeyValuePair<string, string>> EnumerateEnvironment() =>
+        Environment ?? System.Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => new KeyValuePair<string, string>((string)e.Key, e.Value as string ?? ""));
+
     internal string? GetEnvironmentVariable(string name) =>
         Environment is { } env ? env.GetValueOrDefault(name) : System.Environment.GetEnvironmentVariable(name);
 }

@@ -1,5 +1,6 @@
 using DaprGame.Sidecar.PubSub;
 using DaprGame.Sidecar.State;
+using DaprGame.Sidecar.State.Encryption;
 using Microsoft.Extensions.Logging;
 
 namespace DaprGame.Sidecar.Components;
@@ -8,6 +9,12 @@ namespace DaprGame.Sidecar.Components;
 public sealed record StateStoreHandle(ComponentSpec Spec, IStateStore Store)
 {
     public bool IsActorStateStore => Spec.GetBool("actorStateStore");
+
+    /// <summary>
+    /// The store as the state API sees it: <see cref="Store"/> wrapped in <see cref="EncryptedStateStore"/> when the
+    /// component sets <c>primaryEncryptionKey</c>. Actors use <see cref="Store"/> itself: daprd never encrypts actor state.
+    /// </summary>
+    public IStateStore ApiStore { get => field ?? Store; init; }
 
     /// <summary>daprd's key prefix rule (<c>keyPrefix</c> metadata: appid, name, namespace, none or a literal).</summary>
     public string PrefixFor(string appId, Func<string, string?> env)
@@ -52,9 +59,17 @@ public sealed class ComponentRegistry : IAsyncDisposable
 
     public StateStoreHandle? ActorStateStore => _stateStores.Values.FirstOrDefault(s => s.IsActorStateStore);
 
+    /// <summary>The secret stores loaded (<c>secretstores.*</c> components), read by the secrets API.</summary>
+    internal SecretResolver Secrets { get; private set; } = new([], _ => null, "");
+
+    /// <summary>Names of the loaded secret stores, in load order.</summary>
+    public IReadOnlyList<string> SecretStoreNames => [.. _all.Where(c => c.Block == "secretstores").Select(c => c.Name)];
+
     public static async Task<ComponentRegistry> CreateAsync(ResourceSet resources, ComponentContext context, CancellationToken cancellationToken)
     {
         var registry = new ComponentRegistry();
+        registry.Secrets = new SecretResolver(resources.Components.Where(c => c.Block == "secretstores"), context.Options.GetEnvironmentVariable,
+            context.Options.WorkingDirectory, context.Options.EnumerateEnvironment);
         try
         {
             foreach (var spec in resources.Components)
@@ -93,11 +108,27 @@ public sealed class ComponentRegistry : IAsyncDisposable
         switch (spec.Block)
         {
             case "secretstores":
+                // components-contrib's file store reads its file at Init: a wrong path stops start-up, not the first read.
+                if (spec.Type == "secretstores.local.file")
+                {
+                    try
+                    {
+                        Secrets.GetAll(spec.Name);
+                    }
+                    catch (Exception e) when (e is FormatException or IOException or System.Text.Json.JsonException)
+                    {
+                        throw new ResourceException(spec.SourceFile, $"component '{spec.Name}' ({spec.Type}) failed to initialise: {e.Message.ReplaceLineEndings(" ")}");
+                    }
+                }
                 return;
             case "state":
+                var encryption = Encryption(spec);
                 var store = ComponentFactory.CreateStateStore(spec, context);
                 await InitAsync(spec, () => store.InitAsync(cancellationToken));
-                _stateStores[spec.Name] = new StateStoreHandle(spec, store);
+                _stateStores[spec.Name] = new StateStoreHandle(spec, store)
+                {
+                    ApiStore = encryption is null ? store : new EncryptedStateStore(store, encryption),
+                };
                 return;
             case "pubsub":
                 var pubsub = ComponentFactory.CreatePubSub(spec, context);
@@ -106,6 +137,19 @@ public sealed class ComponentRegistry : IAsyncDisposable
                 return;
             default:
                 throw new ResourceException(spec.SourceFile, $"component type '{spec.Type}' is not implemented by the local sidecar");
+        }
+    }
+
+    /// <summary>The component's encryption keys, refused at load (as daprd fails the component) when unusable.</summary>
+    private static StateEncryption? Encryption(ComponentSpec spec)
+    {
+        try
+        {
+            return StateEncryption.FromSpec(spec);
+        }
+        catch (FormatException e)
+        {
+            throw new ResourceException(spec.SourceFile, $"component '{spec.Name}' ({spec.Type}): {e.Message}");
         }
     }
 

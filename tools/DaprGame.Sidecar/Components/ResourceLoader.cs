@@ -174,6 +174,7 @@ public static class ResourceLoader
         var spec = doc["spec"];
         var type = spec["type"].Required();
         var metadata = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var secretRefs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         var secretStore = doc["auth"]["secretStore"].AsString();
         foreach (var item in spec["metadata"].Items())
         {
@@ -189,6 +190,7 @@ public static class ResourceLoader
                 metadata[key] = secret(secretStore, secretName) is { } bag
                     ? SecretResolver.Pick(bag, secretKey) ?? throw new FormatException($"secret '{secretName}' has no key '{secretKey}' in store '{secretStore}'")
                     : throw new FormatException($"secret '{secretName}' not found in secret store '{secretStore}'");
+                secretRefs[key] = secretName;
             }
             else if (!item["envRef"].IsMissing)
             {
@@ -200,7 +202,7 @@ public static class ResourceLoader
                 metadata[key] = ExpandPlaceholders(item["value"].AsString() ?? "", options);
             }
         }
-        return new ComponentSpec(name, type, spec["version"].AsString() ?? "v1", metadata, doc["scopes"].AsStringList(), file);
+        return new ComponentSpec(name, type, spec["version"].AsString() ?? "v1", metadata, doc["scopes"].AsStringList(), file) { SecretRefs = secretRefs };
     }
 
     /// <summary>daprd's metadata placeholders: <c>{appID}</c>, <c>{podName}</c>, <c>{namespace}</c>.</summary>

@@ -9,6 +9,12 @@ public sealed record ComponentSpec(
     IReadOnlyList<string> Scopes,
     string SourceFile)
 {
+    /// <summary>
+    /// For each metadata field given as a <c>secretKeyRef</c>, the secret's name (its value is in <see cref="Metadata"/>).
+    /// daprd's state encryption writes that name after each value, so it must know where a key came from.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> SecretRefs { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The building block: <c>state</c>, <c>pubsub</c>, <c>secretstores</c>, …</summary>
     public string Block => Type.Split('.', 2)[0];
 

@@ -269,6 +269,7 @@ internal static class SidecarFeatures
     [
         new CoreFeature(runtime),
         new StateFeature(new StateApi(runtime.Components, runtime.Options, runtime.Resiliency)),
+        new Secrets.SecretsFeature(runtime.Components),
         new PubSubFeature(runtime),
         new InvocationFeature(runtime, environment.Registry, httpPort),
         new Actors.ActorsFeature(runtime, Actors.FileActorPlacement.IsFolderAddress(runtime.Options.PlacementHostAddress)

@@ -15,17 +15,17 @@ public sealed record BulkStateResult(string Key, byte[]? Data, string? ETag, str
 public sealed class StateApi(ComponentRegistry components, SidecarOptions options, ResiliencyPolicies? resiliency = null)
 {
     /// <summary>
-    /// Runs one store call under the store's outbound resiliency policies (none: called directly). ETag conflicts
-    /// and invalid ETags are answers, not faults: they are never retried.
+    /// Runs one store call under the store's outbound resiliency policies (none: called directly). ETag conflicts,
+    /// invalid ETags and values that cannot be decrypted are answers, not faults: they are never retried.
     /// </summary>
     private Task<T> RunAsync<T>(StateStoreHandle store, Func<CancellationToken, Task<T>> call, CancellationToken cancellationToken) =>
         resiliency?.ForComponentOutbound(store.Spec.Name, "Statestore") is { } policies
-            ? policies.ExecuteAsync(call, static _ => AttemptVerdict.Success, isRetriable: static e => e is not (ETagMismatchException or ETagInvalidException or DaprApiException), cancellationToken: cancellationToken)
+            ? policies.ExecuteAsync(call, static _ => AttemptVerdict.Success, isRetriable: static e => e is not (ETagMismatchException or ETagInvalidException or DaprApiException or Encryption.StateDecryptionException), cancellationToken: cancellationToken)
             : call(cancellationToken);
 
     private Task RunAsync(StateStoreHandle store, Func<CancellationToken, Task> call, CancellationToken cancellationToken) =>
         resiliency?.ForComponentOutbound(store.Spec.Name, "Statestore") is { } policies
-            ? policies.ExecuteAsync(call, isRetriable: static e => e is not (ETagMismatchException or ETagInvalidException or DaprApiException), cancellationToken: cancellationToken)
+            ? policies.ExecuteAsync(call, isRetriable: static e => e is not (ETagMismatchException or ETagInvalidException or DaprApiException or Encryption.StateDecryptionException), cancellationToken: cancellationToken)
             : call(cancellationToken);
 
     public StateStoreHandle Resolve(string storeName)
@@ -54,7 +54,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         var stored = StoredKey(store, key);
         try
         {
-            return await RunAsync(store, ct => store.Store.GetAsync(stored, ct), cancellationToken);
+            return await RunAsync(store, ct => store.ApiStore.GetAsync(stored, ct), cancellationToken);
         }
         catch (Exception e) when (e is not DaprApiException and not OperationCanceledException)
         {
@@ -71,7 +71,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         {
             try
             {
-                var item = await RunAsync(store, c => store.Store.GetAsync(stored[i], c), ct);
+                var item = await RunAsync(store, c => store.ApiStore.GetAsync(stored[i], c), ct);
                 results[i] = new BulkStateResult(keys[i], item?.Value, item?.ETag, null, ExpiryMetadata(item));
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -98,7 +98,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         {
             try
             {
-                await RunAsync(store, ct => store.Store.SetAsync(item, ct), cancellationToken);
+                await RunAsync(store, ct => store.ApiStore.SetAsync(item, ct), cancellationToken);
             }
             catch (ETagMismatchException e)
             {
@@ -121,7 +121,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         try
         {
             var prefixed = request with { Key = StoredKey(store, request.Key) };
-            await RunAsync(store, ct => store.Store.DeleteAsync(prefixed, ct), cancellationToken);
+            await RunAsync(store, ct => store.ApiStore.DeleteAsync(prefixed, ct), cancellationToken);
         }
         catch (ETagMismatchException e)
         {
@@ -145,7 +145,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
         {
             try
             {
-                await RunAsync(store, ct => store.Store.DeleteAsync(request, ct), cancellationToken);
+                await RunAsync(store, ct => store.ApiStore.DeleteAsync(request, ct), cancellationToken);
             }
             catch (ETagMismatchException e)
             {
@@ -171,7 +171,7 @@ public sealed class StateApi(ComponentRegistry components, SidecarOptions option
             : new StateOperation(null, op.Delete! with { Key = StoredKey(store, NonEmpty(op.Delete!.Key)) })).ToList();
         try
         {
-            await RunAsync(store, ct => store.Store.ExecuteTransactionAsync(prepared, ct), cancellationToken);
+            await RunAsync(store, ct => store.ApiStore.ExecuteTransactionAsync(prepared, ct), cancellationToken);
         }
         catch (Exception e) when (e is not DaprApiException and not OperationCanceledException)
         {
