@@ -60,6 +60,7 @@ public sealed class PersistenceRig : IAsyncDisposable
         {
             await rig.StartRecorderAsync();
             await rig.StartPersistenceAsync();
+            await rig.StatusAsync(atLeast: 0);
         }
         catch
         {

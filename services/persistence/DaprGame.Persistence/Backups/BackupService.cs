@@ -53,18 +53,22 @@ public sealed partial class BackupService(LogKeeper keeper, DaprClient dapr, IOp
 
     public async Task<BackupVerifyResult> VerifyAsync(string name, CancellationToken cancellationToken)
     {
-        var key = await KeyAsync(cancellationToken);
         await using var file = Open(name);
+        var key = await KeyAsync(cancellationToken);
         var result = await BackupArchive.VerifyAsync(file, key, new BackupVerifyOptions(RebuildSnapshot: true), cancellationToken);
         return new BackupVerifyResult(name, result.IsValid, Camel(result.Failure), result.Detail, result.Chunk, result.FirstBadPosition, result.RecordCount);
     }
 
     public async Task<RestoreResult> RestoreAsync(string name, CancellationToken cancellationToken)
     {
-        var key = await KeyAsync(cancellationToken);
         BackupContent content;
         await using (var file = Open(name))
         {
+            if (!keeper.Ready)
+            {
+                throw new LogUnavailableException(keeper.Status().Problem ?? "the log is still being recovered");
+            }
+            var key = await KeyAsync(cancellationToken);
             content = await BackupArchive.ReadAsync(file, key, cancellationToken);
         }
         if (content.PreviousHead.Position != 0)

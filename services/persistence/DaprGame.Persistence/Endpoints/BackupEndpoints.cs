@@ -55,7 +55,7 @@ public static class BackupEndpoints
         }
         catch (Exception e) when (e is DaprException or FormatException or InvalidOperationException)
         {
-            return Problem(StatusCodes.Status503ServiceUnavailable, "no_backup_key", $"the backup key could not be read: {e.Message}");
+            return Problem(StatusCodes.Status503ServiceUnavailable, "no_backup_key", $"the backup key could not be read: {e.InnerException?.Message ?? e.Message}");
         }
     }
 }

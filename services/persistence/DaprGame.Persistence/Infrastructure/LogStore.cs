@@ -20,6 +20,13 @@ public sealed class LogStore(DaprClient dapr)
 
     private static JsonSerializerOptions Json => ServiceDefaults.JsonOptions;
 
+    /// <summary>
+    /// Waits until the sidecar answers its outbound health check (over HTTP). The app starts before or beside its sidecar;
+    /// a first gRPC call to a sidecar not yet listening would put the client's channel into reconnect back-off, failing
+    /// calls for seconds after the sidecar is up.
+    /// </summary>
+    public Task WaitForSidecarAsync(CancellationToken cancellationToken) => dapr.WaitForSidecarAsync(cancellationToken);
+
     public async Task<(LogHead Head, string ETag)> ReadHeadAsync(CancellationToken cancellationToken)
     {
         var (head, etag) = await dapr.GetStateAndETagAsync<LogHead?>(Components.StateStore, LogKeys.Head, cancellationToken: cancellationToken);

@@ -296,6 +296,7 @@ public sealed partial class LogKeeper(
     private async Task RecoverAsync(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        await store.WaitForSidecarAsync(cancellationToken);
         while (true)
         {
             try
