@@ -13,6 +13,9 @@ public enum ClusterProfile
 
     /// <summary><c>components/redis</c>: Redis state and Redis Streams pub/sub (needs a Redis host).</summary>
     Redis,
+
+    /// <summary><c>components/postgres</c>: PostgreSQL state and Redis Streams pub/sub (needs a PostgreSQL connection string and a Redis host).</summary>
+    Postgres,
 }
 
 /// <summary>One app of a cluster: how to build it, how many replicas, and configuration for every replica.</summary>
@@ -45,10 +48,10 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public ServiceNode Node(string appId, int replica = 0) => Nodes(appId)[replica];
 
-    public static async Task<LocalCluster> StartAsync(ClusterProfile profile, IReadOnlyList<ClusterApp> apps, string? redisHost = null)
+    public static async Task<LocalCluster> StartAsync(ClusterProfile profile, IReadOnlyList<ClusterApp> apps, string? redisHost = null, string? postgresConnectionString = null)
     {
         var folder = Directory.CreateTempSubdirectory("daprgame-cluster-").FullName;
-        var resources = ProfileResources(profile, folder, redisHost);
+        var resources = ProfileResources(profile, folder, redisHost, postgresConnectionString);
         var environment = new SidecarEnvironment { Registry = new InProcessAppRegistry(), InMemoryBroker = new InMemoryBroker() };
         var cluster = new LocalCluster(folder, resources, environment);
         try
@@ -71,8 +74,8 @@ public sealed class LocalCluster : IAsyncDisposable
         return cluster;
     }
 
-    /// <summary>The YAML files of <c>components/&lt;profile&gt;</c>, pointed at this run's SQLite file or Redis.</summary>
-    public static Dictionary<string, string> ProfileResources(ClusterProfile profile, string dataFolder, string? redisHost)
+    /// <summary>The YAML files of <c>components/&lt;profile&gt;</c>, pointed at this run's SQLite file, Redis or PostgreSQL.</summary>
+    public static Dictionary<string, string> ProfileResources(ClusterProfile profile, string dataFolder, string? redisHost, string? postgresConnectionString = null)
     {
         var dir = Path.Combine(RepositoryRoot(), "components", profile.ToString().ToLowerInvariant());
         var resources = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -83,6 +86,10 @@ public sealed class LocalCluster : IAsyncDisposable
             {
                 ClusterProfile.Local => yaml.Replace("./.data/state.db", Path.Combine(dataFolder, "state.db"), StringComparison.Ordinal),
                 ClusterProfile.Redis => yaml.Replace("localhost:6379", redisHost ?? throw new ArgumentNullException(nameof(redisHost), "the redis profile needs a Redis host"), StringComparison.Ordinal),
+                ClusterProfile.Postgres => yaml
+                    .Replace("localhost:6379", redisHost ?? throw new ArgumentNullException(nameof(redisHost), "the postgres profile's pub/sub needs a Redis host"), StringComparison.Ordinal)
+                    .Replace("host=localhost port=5432 user=postgres password=postgres database=daprgame",
+                        postgresConnectionString ?? throw new ArgumentNullException(nameof(postgresConnectionString), "the postgres profile needs a connection string"), StringComparison.Ordinal),
                 _ => yaml,
             };
             resources[Path.GetFileName(file)] = yaml;
