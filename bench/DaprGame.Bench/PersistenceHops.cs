@@ -37,8 +37,10 @@ internal sealed class PersistenceHops : IDisposable
 
     private void Stopped(Activity activity)
     {
-        if (activity.GetTagItem("url.full") is not string url || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
+        if (activity.GetTagItem("url.full") is not string url || !Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            || uri.AbsolutePath.StartsWith("/v1/admin/", StringComparison.Ordinal))
         {
+            // The bench's own status calls wait server-side for a position: not part of an event's path.
             return;
         }
         var key = activity.GetTagItem("http.request.method") + " " + uri.AbsolutePath.Replace("/dapr.proto.runtime.v1.Dapr/", "grpc ", StringComparison.Ordinal);

@@ -188,21 +188,47 @@ internal static class PersistenceScenario
         var runs = new List<LoadResult>();
         var elapsed = new List<double>();
         long skipped = 0;
+        var pauses = new List<string>();
+        ViewSet? last = null;
         for (var run = 0; run < options.Runs; run++)
         {
+            // The previous run's views (about as large as the log) go before the collection that starts this run.
+            last = null;
             GC.Collect();
             GC.WaitForPendingFinalizers();
             var allocated = GC.GetAllocatedBytesForCurrentThread();
+            var paused = GC.GetTotalPauseDuration();
+            var gen2 = GC.CollectionCount(2);
             var started = Stopwatch.GetTimestamp();
             var views = ViewSet.Rebuild(records);
             var seconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
             allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+            var pause = (GC.GetTotalPauseDuration() - paused).TotalMilliseconds;
+            gen2 = GC.CollectionCount(2) - gen2;
             skipped = views.Skipped;
+            last = views;
             elapsed.Add(seconds * 1000);
+            pauses.Add(string.Create(CultureInfo.InvariantCulture, $"{pause:0} ms ({gen2} gen2)"));
             runs.Add(new LoadResult(records.Count / seconds, new LatencySummary(0, double.NaN, double.NaN, double.NaN), 0, allocated / records.Count));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"[persistence] rebuild run {run + 1}: {seconds * 1000:0} ms ({records.Count / seconds:N0} events/s), {allocated / (double)records.Count:0} B allocated per event, watermark {views.Watermark:N0}, skipped {views.Skipped}"));
+                $"[persistence] rebuild run {run + 1}: {seconds * 1000:0} ms ({records.Count / seconds:N0} events/s), {allocated / (double)records.Count:0} B allocated per event, GC pauses {pause:0} ms ({gen2} gen2), watermark {views.Watermark:N0}, skipped {views.Skipped}"));
         }
+        if (last is not null)
+        {
+            // What the status route and every periodic snapshot do under the writer's lock, at this size.
+            var hashed = Stopwatch.GetTimestamp();
+            last.ContentHash();
+            var hashMs = Stopwatch.GetElapsedTime(hashed).TotalMilliseconds;
+            var snapped = Stopwatch.GetTimestamp();
+            last.Snapshot();
+            var snapshotMs = Stopwatch.GetElapsedTime(snapped).TotalMilliseconds;
+            report.Notes.Add(string.Create(CultureInfo.InvariantCulture,
+                $"rebuild: with the views of {records.Count:N0} records, ViewSet.ContentHash() takes {hashMs:0} ms and ViewSet.Snapshot() {snapshotMs:0} ms (the service's status route and each periodic snapshot run them under the writer's lock)"));
+            Console.Error.WriteLine($"[persistence] {report.Notes[^1]}");
+            // Free them before the breakdown builds its own.
+            last = null;
+        }
+        report.Notes.Add($"rebuild: GC pauses during the timed rebuilds: {string.Join(" / ", pauses)}");
         report.Notes.Add("rebuild: where the time goes (one pass each, same records): " + RebuildBreakdown(records));
         Console.Error.WriteLine($"[persistence] {report.Notes[^1]}");
         var row = BenchReport.Median($"views rebuild ({RebuildEvents / 1_000_000} M records)", "domain", "1 thread", runs);
