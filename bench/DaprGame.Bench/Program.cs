@@ -10,6 +10,7 @@ var scenarios = new Dictionary<string, Func<BenchOptions, Task<BenchReport>>>(St
     ["trading"] = TradingScenario.RunAsync,
     ["combat-sim"] = CombatSimScenario.RunAsync,
     ["combat"] = CombatScenario.RunAsync,
+    ["persistence"] = PersistenceScenario.RunAsync,
 };
 
 if (args.Length == 0 || !scenarios.TryGetValue(args[0], out var run))

@@ -13,6 +13,9 @@ public enum ClusterProfile
 
     /// <summary><c>components/redis</c>: Redis state and Redis Streams pub/sub (needs a Redis host).</summary>
     Redis,
+
+    /// <summary><c>components/postgres</c>: PostgreSQL state and Redis Streams pub/sub (needs a PostgreSQL connection string and a Redis host).</summary>
+    Postgres,
 }
 
 /// <summary>One app of a cluster: how to build it, how many replicas, and configuration for every replica.</summary>
@@ -45,10 +48,10 @@ public sealed class LocalCluster : IAsyncDisposable
 
     public ServiceNode Node(string appId, int replica = 0) => Nodes(appId)[replica];
 
-    public static async Task<LocalCluster> StartAsync(ClusterProfile profile, IReadOnlyList<ClusterApp> apps, string? redisHost = null)
+    public static async Task<LocalCluster> StartAsync(ClusterProfile profile, IReadOnlyList<ClusterApp> apps, string? redisHost = null, string? postgresConnectionString = null)
     {
         var folder = Directory.CreateTempSubdirectory("daprgame-cluster-").FullName;
-        var resources = ProfileResources(profile, folder, redisHost);
+        var resources = ProfileResources(profile, folder, redisHost, postgresConnectionString);
         var environment = new SidecarEnvironment { Registry = new InProcessAppRegistry(), InMemoryBroker = new InMemoryBroker() };
         var cluster = new LocalCluster(folder, resources, environment);
         try
@@ -75,12 +78,12 @@ public sealed class LocalCluster : IAsyncDisposable
     public const string TestStateKey = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 
     /// <summary>
-    /// The YAML files of <c>components/&lt;profile&gt;</c>, pointed at this run's SQLite file or Redis. The secret
+    /// The YAML files of <c>components/&lt;profile&gt;</c>, pointed at this run's SQLite file, Redis or PostgreSQL. The secret
     /// store's file path becomes absolute (sidecars here run in a temporary folder, not the app's folder); the Redis
-    /// profile's <c>secretstores.local.env</c> becomes a file in <paramref name="dataFolder"/> holding
+    /// and PostgreSQL profiles' <c>secretstores.local.env</c> becomes a file in <paramref name="dataFolder"/> holding
     /// <see cref="TestStateKey"/> as <c>DAPRGAME_STATE_KEY</c>, so tests need not set process-wide variables.
     /// </summary>
-    public static Dictionary<string, string> ProfileResources(ClusterProfile profile, string dataFolder, string? redisHost)
+    public static Dictionary<string, string> ProfileResources(ClusterProfile profile, string dataFolder, string? redisHost, string? postgresConnectionString = null)
     {
         var dir = Path.Combine(RepositoryRoot(), "components", profile.ToString().ToLowerInvariant());
         var resources = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -93,11 +96,15 @@ public sealed class LocalCluster : IAsyncDisposable
                     .Replace("./.data/state.db", Path.Combine(dataFolder, "state.db"), StringComparison.Ordinal)
                     .Replace("../../../components/local/secrets.json", Path.Combine(dir, "secrets.json"), StringComparison.Ordinal),
                 ClusterProfile.Redis => yaml.Replace("localhost:6379", redisHost ?? throw new ArgumentNullException(nameof(redisHost), "the redis profile needs a Redis host"), StringComparison.Ordinal),
+                ClusterProfile.Postgres => yaml
+                    .Replace("localhost:6379", redisHost ?? throw new ArgumentNullException(nameof(redisHost), "the postgres profile's pub/sub needs a Redis host"), StringComparison.Ordinal)
+                    .Replace("host=localhost port=5432 user=postgres password=postgres database=daprgame",
+                        postgresConnectionString ?? throw new ArgumentNullException(nameof(postgresConnectionString), "the postgres profile needs a connection string"), StringComparison.Ordinal),
                 _ => yaml,
             };
             resources[Path.GetFileName(file)] = yaml;
         }
-        if (profile == ClusterProfile.Redis)
+        if (profile is ClusterProfile.Redis or ClusterProfile.Postgres)
         {
             var secrets = Path.Combine(dataFolder, "secrets.json");
             File.WriteAllText(secrets, $$"""{ "DAPRGAME_STATE_KEY": "{{TestStateKey}}", "persistence-backup-key": "{{TestStateKey}}" }""");
