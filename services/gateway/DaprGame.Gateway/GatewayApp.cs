@@ -15,6 +15,7 @@ public static class GatewayApp
         builder.AddGatewayAuth();
         builder.AddRealtime();
         builder.AddCombatApi();
+        builder.AddHistoryApi();
         configure?.Invoke(builder);
 
         var app = builder.Build();
@@ -22,6 +23,7 @@ public static class GatewayApp
         app.MapGatewayAuth();
         app.MapRealtime();
         app.MapCombatApi();
+        app.MapHistoryApi();
         return app;
     }
 }

@@ -2,6 +2,3 @@ using DaprGame.Persistence;
 
 // The table of contents is PersistenceApp.Build: tests build the same app in-process with their own configuration.
 PersistenceApp.Build(args).Run();
-
-/// <summary>Entry point, visible to in-process tests.</summary>
-public partial class Program;

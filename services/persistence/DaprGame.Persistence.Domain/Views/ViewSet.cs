@@ -120,6 +120,20 @@ public sealed class ViewSet
         Watermark = record.Position;
     }
 
+    /// <summary>
+    /// An independent copy (view states are immutable values, so this copies references only): a host takes it under its
+    /// lock and hashes or snapshots it outside, without holding up appends.
+    /// </summary>
+    public ViewSet Copy()
+    {
+        var views = new View[_views.Length];
+        for (var i = 0; i < views.Length; i++)
+        {
+            views[i] = _views[i].Clone();
+        }
+        return new ViewSet(views, Watermark, Skipped);
+    }
+
     public ViewSnapshot Snapshot()
     {
         var views = new View[_views.Length];

@@ -75,10 +75,15 @@ public sealed partial class LogKeeper(
     /// <summary>The records 1..head and a snapshot of the views at the head, taken at one instant; writes continue.</summary>
     public (LogRecord[] Records, ViewSnapshot Views) Capture()
     {
+        LogRecord[] records;
+        ViewSet views;
         lock (_gate)
         {
-            return ([.. _log.Records], _views.Snapshot());
+            records = [.. _log.Records];
+            views = _views.Copy();
         }
+        // Hashing every view is the costly part (seconds at millions of events): done on the copy, outside the lock.
+        return (records, views.Snapshot());
     }
 
     public LogRecord[] Records(long from, long to)
@@ -94,13 +99,17 @@ public sealed partial class LogKeeper(
     public LogStatus Status()
     {
         var (count, p50, p99, max) = _lag.Read();
+        LogHead head;
+        ViewSet views;
         lock (_gate)
         {
-            return new LogStatus(_ready, _log.Head.Position, Convert.ToHexStringLower(_log.Head.Hash), _views.Watermark, _views.ContentHash(),
-                Interlocked.Read(ref _snapshotWatermark), Interlocked.Read(ref _appended), Interlocked.Read(ref _duplicates),
-                Interlocked.Read(ref _conflicts), Interlocked.Read(ref _dropped), Interlocked.Read(ref _held), _views.Skipped,
-                _recoveredInMs, _recoveries, _problem, new IngestLag(count, p50, p99, max));
+            head = _log.Head;
+            views = _views.Copy();
         }
+        return new LogStatus(_ready, head.Position, Convert.ToHexStringLower(head.Hash), views.Watermark, views.ContentHash(),
+            Interlocked.Read(ref _snapshotWatermark), Interlocked.Read(ref _appended), Interlocked.Read(ref _duplicates),
+            Interlocked.Read(ref _conflicts), Interlocked.Read(ref _dropped), Interlocked.Read(ref _held), views.Skipped,
+            _recoveredInMs, _recoveries, _problem, new IngestLag(count, p50, p99, max));
     }
 
     public void ResetLag() => _lag.Reset();
@@ -589,14 +598,15 @@ public sealed partial class LogKeeper(
         {
             return;
         }
-        ViewSnapshot snapshot;
+        ViewSet copy;
         lock (_gate)
         {
-            snapshot = _views.Snapshot();
+            copy = _views.Copy();
         }
-        Interlocked.Exchange(ref _snapshotWatermark, snapshot.Watermark);
+        Interlocked.Exchange(ref _snapshotWatermark, copy.Watermark);
         _snapshotSaving = Task.Run(async () =>
         {
+            var snapshot = copy.Snapshot();
             try
             {
                 await SaveSnapshotAsync(snapshot, CancellationToken.None);
