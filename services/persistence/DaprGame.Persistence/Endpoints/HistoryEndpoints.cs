@@ -16,10 +16,23 @@ public static class HistoryEndpoints
     public static IEndpointRouteBuilder MapHistory(this IEndpointRouteBuilder routes)
     {
         var group = routes.MapGroup("/v1").WithTags("history");
-        group.MapGet("/players/{playerId}/profile", (string playerId, LogKeeper keeper) =>
-            keeper.Read(v => v.Profiles.Find(playerId)) is { } profile
-                ? Results.Ok(new { profile.PlayerId, profile.Assets, profile.InventoryCount, profile.Matches, profile.Wins, profile.Kills, profile.Deaths, profile.Score, watermark = keeper.Read(v => v.Watermark) })
-                : Problem(StatusCodes.Status404NotFound, "not_found", $"no history for player {playerId}"));
+        group.MapGet("/players/{playerId}/profile", (string playerId, LogKeeper keeper) => Results.Ok(keeper.Read(v =>
+        {
+            // A player the log has not seen yet has an empty profile, not an error.
+            var profile = v.Profiles.Find(playerId);
+            return new
+            {
+                playerId,
+                assets = (object?)profile?.Assets ?? new Dictionary<string, object>(),
+                inventoryCount = profile?.InventoryCount ?? 0,
+                matches = profile?.Matches ?? 0,
+                wins = profile?.Wins ?? 0,
+                kills = profile?.Kills ?? 0,
+                deaths = profile?.Deaths ?? 0,
+                score = profile?.Score ?? 0,
+                watermark = v.Watermark,
+            };
+        })));
         group.MapGet("/players/{playerId}/matches", (string playerId, int? limit, LogKeeper keeper) =>
             Limit(limit) is { } n ? Results.Ok(keeper.Read(v => Newest(v.Matches.For(playerId), n))) : BadLimit());
         group.MapGet("/players/{playerId}/trades", (string playerId, int? limit, LogKeeper keeper) =>
