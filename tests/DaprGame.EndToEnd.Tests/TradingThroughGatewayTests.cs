@@ -8,6 +8,7 @@ using DaprGame.Contracts;
 using DaprGame.Contracts.Trading;
 using DaprGame.Hosting;
 using DaprGame.Testing;
+using static DaprGame.EndToEnd.Tests.GatewayHttp;
 
 namespace DaprGame.EndToEnd.Tests;
 
@@ -158,38 +159,5 @@ public sealed class TradingThroughGatewayTests
                 }
             }
         }
-    }
-
-    private static async Task<(string Token, string PlayerId)> GuestAsync(HttpClient http, string device, CancellationToken ct)
-    {
-        using var response = await http.PostAsJsonAsync("/v1/auth/guest", new { deviceId = device }, ct);
-        response.EnsureSuccessStatusCode();
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>(ct);
-        return (body.GetProperty("accessToken").GetString()!, body.GetProperty("playerId").GetString()!);
-    }
-
-    private static async Task<string> TokenAsync(HttpClient http, string route, object request, CancellationToken ct)
-    {
-        using var response = await http.PostAsJsonAsync(route, request, ct);
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("accessToken").GetString()!;
-    }
-
-    private static async Task<(HttpStatusCode Status, JsonElement Body)> SendAsync(HttpClient http, string? token, HttpMethod method, string route, object? body, CancellationToken ct,
-        Action<HttpRequestMessage>? extra = null)
-    {
-        using var request = new HttpRequestMessage(method, route);
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body, body.GetType(), options: ServiceDefaults.JsonOptions);
-        }
-        extra?.Invoke(request);
-        using var response = await http.SendAsync(request, ct);
-        var text = await response.Content.ReadAsStringAsync(ct);
-        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
     }
 }
