@@ -15,6 +15,7 @@ public static class PersistenceRoutes
     public const string Snapshot = "/v1/admin/snapshot";
     public const string Backups = "/v1/admin/backups";
     public const string Restore = "/v1/admin/restore";
+    public const string Retention = "/v1/admin/retention";
 
     public static string BackupVerify(string name) => $"/v1/admin/backups/{Uri.EscapeDataString(name)}/verify";
 
@@ -96,3 +97,10 @@ public sealed record RestoreResult(long Records, long Position, string ViewsHash
 public sealed record ChannelMessagesPage(string ChannelId, long FromOffset, long Watermark, IReadOnlyList<StoredChatMessage> Messages);
 
 public sealed record StoredChatMessage(long Offset, string SenderId, string Text, DateTimeOffset PostedAt, bool Edited, bool Deleted);
+
+/// <summary>
+/// One retention run: records <see cref="FromPosition"/>..<see cref="ToPosition"/> moved from the live store into
+/// the retention archive <see cref="Archive"/> (<see cref="Archived"/> 0: nothing was due). <see cref="LiveFrom"/> is
+/// where the live store's log now starts.
+/// </summary>
+public sealed record RetentionResult(long Archived, long FromPosition, long ToPosition, string? Archive, long LiveFrom);

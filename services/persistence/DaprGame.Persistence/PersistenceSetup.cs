@@ -15,6 +15,9 @@ public static class PersistenceSetup
         builder.Services.AddSingleton<PersistenceMetrics>();
         builder.Services.AddSingleton<LogStore>();
         builder.Services.AddSingleton<BackupService>();
+        builder.Services.AddSingleton<BackupKeyProvider>();
+        builder.Services.AddSingleton<RetentionService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RetentionService>());
         builder.Services.AddSingleton<LogKeeper>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LogKeeper>());
         builder.Services.AddHealthChecks().AddCheck<LogReadyCheck>("log");

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using Dapr.Client;
 using DaprGame.Contracts.Persistence;
 using DaprGame.Persistence.Domain.Backup;
 using DaprGame.Persistence.Domain.Log;
@@ -17,7 +16,7 @@ namespace DaprGame.Persistence.Backups;
 /// The key is read from the Dapr secret store on each use (so a rotated secret takes effect without a restart) and
 /// never logged. Restore writes an archive into an empty store; verify checks an archive without restoring it.
 /// </summary>
-public sealed partial class BackupService(LogKeeper keeper, DaprClient dapr, IOptions<PersistenceOptions> options, TimeProvider time, ILogger<BackupService> logger)
+public sealed partial class BackupService(LogKeeper keeper, BackupKeyProvider keys, IOptions<PersistenceOptions> options, TimeProvider time, ILogger<BackupService> logger)
 {
     private readonly PersistenceOptions _options = options.Value;
 
@@ -92,14 +91,7 @@ public sealed partial class BackupService(LogKeeper keeper, DaprClient dapr, IOp
             : throw new FileNotFoundException($"no backup named {name}");
     }
 
-    private async Task<BackupKey> KeyAsync(CancellationToken cancellationToken)
-    {
-        var secret = await dapr.GetSecretAsync(_options.SecretStore, _options.BackupKeySecret, cancellationToken: cancellationToken);
-        var hex = secret.TryGetValue(_options.BackupKeySecret, out var v) ? v : secret.Count == 1 ? secret.Values.First() : null;
-        return hex is null
-            ? throw new InvalidOperationException($"secret {_options.BackupKeySecret} in {_options.SecretStore} holds no key")
-            : BackupKey.FromHex(hex.Trim());
-    }
+    private Task<BackupKey> KeyAsync(CancellationToken cancellationToken) => keys.GetAsync(cancellationToken);
 
     private static string Camel(BackupFailure failure)
     {

@@ -37,6 +37,17 @@ public static class AdminEndpoints
         routes.MapPost(PersistenceRoutes.Snapshot, async (LogKeeper keeper, CancellationToken ct) => Results.Ok(await keeper.SnapshotNowAsync(ct)));
         routes.MapPost(PersistenceRoutes.Rollback, RollbackAsync);
         routes.MapPost(PersistenceRoutes.Replay, ReplayAsync);
+        routes.MapPost(PersistenceRoutes.Retention, async (Backups.RetentionService retention, CancellationToken ct) =>
+        {
+            try
+            {
+                return Results.Ok(await retention.RunAsync(ct));
+            }
+            catch (LogUnavailableException e)
+            {
+                return Problem(StatusCodes.Status503ServiceUnavailable, "unavailable", e.Message);
+            }
+        });
         return routes;
     }
 
@@ -44,8 +55,11 @@ public static class AdminEndpoints
     private static async Task<IResult> VerifyAsync(LogStore store, Microsoft.Extensions.Options.IOptions<PersistenceOptions> options, CancellationToken ct)
     {
         var (head, _) = await store.ReadHeadAsync(ct);
-        var records = head.Position == 0 ? [] : await store.ReadRecordsAsync(1, head.Position, options.Value.ReadPage, ct);
-        var report = ChainVerifier.Verify(records);
+        // The live store's chain starts after the archive point (retention); the archives are checked by their own verify.
+        var point = await store.ReadArchivePointAsync(ct);
+        var start = point is null ? LogHead.Empty : new LogHead(point.Position, point.Hash);
+        var records = head.Position <= start.Position ? [] : await store.ReadRecordsAsync(start.Position + 1, head.Position, options.Value.ReadPage, ct);
+        var report = ChainVerifier.Verify(records, start);
         if (report.IsValid && records.Count > 0 && !records[^1].Hash.AsSpan().SequenceEqual(head.Hash))
         {
             report = new ChainReport(false, head.Position, "the head's hash is not the last record's");

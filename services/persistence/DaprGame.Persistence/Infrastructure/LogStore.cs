@@ -15,6 +15,9 @@ public sealed class LogStore(DaprClient dapr)
 {
     public const string SnapshotKey = "views/snapshot";
 
+    /// <summary>Where the live log starts: records up to <see cref="ArchivePoint.Position"/> live in retention archives.</summary>
+    public const string ArchiveKey = "archive";
+
     /// <summary>Events acknowledged but not yet appended because an earlier event of their stream is missing.</summary>
     public const string ParkedKey = "parked";
 
@@ -126,6 +129,27 @@ public sealed class LogStore(DaprClient dapr)
     public async Task<List<ParkedEvent>> ReadParkedAsync(CancellationToken cancellationToken) =>
         await dapr.GetStateAsync<List<ParkedEvent>?>(Components.StateStore, ParkedKey, cancellationToken: cancellationToken) ?? [];
 
+    public async Task<ArchivePoint?> ReadArchivePointAsync(CancellationToken cancellationToken) =>
+        await dapr.GetStateAsync<ArchivePoint?>(Components.StateStore, ArchiveKey, cancellationToken: cancellationToken);
+
+    public Task SaveArchivePointAsync(ArchivePoint point, CancellationToken cancellationToken) =>
+        dapr.SaveStateAsync(Components.StateStore, ArchiveKey, point, cancellationToken: cancellationToken);
+
+    /// <summary>Deletes records <paramref name="from"/>..<paramref name="to"/> from the live store, in transactions of <paramref name="batch"/>.</summary>
+    public async Task DeleteRecordsAsync(long from, long to, int batch, CancellationToken cancellationToken)
+    {
+        for (var start = from; start <= to; start += batch)
+        {
+            var end = Math.Min(to, start + batch - 1);
+            var operations = new List<StateTransactionRequest>((int)(end - start + 1));
+            for (var p = start; p <= end; p++)
+            {
+                operations.Add(new StateTransactionRequest(LogKeys.Record(p), null, StateOperationType.Delete));
+            }
+            await dapr.ExecuteStateTransactionAsync(Components.StateStore, operations, cancellationToken: cancellationToken);
+        }
+    }
+
     public Task SaveSnapshotAsync(StoredSnapshot snapshot, CancellationToken cancellationToken) =>
         dapr.SaveStateAsync(Components.StateStore, SnapshotKey, snapshot, cancellationToken: cancellationToken);
 
@@ -151,6 +175,13 @@ public sealed class LogStore(DaprClient dapr)
         pages.Clear();
     }
 }
+
+/// <summary>
+/// The archive point (<see cref="LogStore.ArchiveKey"/>): records 1..<see cref="Position"/> were moved, in order, into
+/// the retention archives <see cref="Archives"/>; <see cref="Hash"/> is the hash at <see cref="Position"/>, where the
+/// live store's chain continues.
+/// </summary>
+public sealed record ArchivePoint(long Position, byte[] Hash, IReadOnlyList<string> Archives);
 
 /// <summary>An event parked (acknowledged, durable, not yet in the log) since <see cref="Since"/>.</summary>
 public sealed record ParkedEvent(IncomingEvent Event, DateTimeOffset Since);

@@ -36,4 +36,6 @@ public sealed class PersistenceOptions
     public string SecretStore { get; set; } = "secretstore";
 
     public string BackupKeySecret { get; set; } = "persistence-backup-key";
+
+    public RetentionOptions Retention { get; set; } = new();
 }

@@ -2,6 +2,8 @@ using Stopwatch = System.Diagnostics.Stopwatch;
 using System.Threading.Channels;
 using Dapr;
 using DaprGame.Contracts.Persistence;
+using DaprGame.Persistence.Backups;
+using DaprGame.Persistence.Domain.Backup;
 using DaprGame.Persistence.Domain.Log;
 using DaprGame.Persistence.Domain.Views;
 using DaprGame.Persistence.Infrastructure;
@@ -20,7 +22,7 @@ namespace DaprGame.Persistence.Ingest;
 /// tail. Until then every delivery is answered RETRY.</para>
 /// </summary>
 public sealed partial class LogKeeper(
-    LogStore store, IOptions<PersistenceOptions> options, TimeProvider time, PersistenceMetrics metrics, ILogger<LogKeeper> logger)
+    LogStore store, BackupKeyProvider keys, IOptions<PersistenceOptions> options, TimeProvider time, PersistenceMetrics metrics, ILogger<LogKeeper> logger)
     : BackgroundService
 {
     private readonly PersistenceOptions _options = options.Value;
@@ -311,7 +313,24 @@ public sealed partial class LogKeeper(
             try
             {
                 var (head, etag) = await store.ReadHeadAsync(cancellationToken);
-                var records = head.Position == 0 ? [] : await store.ReadRecordsAsync(1, head.Position, _options.ReadPage, cancellationToken);
+                // Records moved out by retention come back from their archives; the live store holds the rest.
+                var point = await store.ReadArchivePointAsync(cancellationToken);
+                List<LogRecord> records;
+                try
+                {
+                    records = point is null ? [] : await RetentionService.ReadArchivedAsync(point, _options.BackupFolder, await keys.GetAsync(cancellationToken), cancellationToken);
+                }
+                catch (Exception e) when (e is InvalidDataException or BackupException or FormatException)
+                {
+                    _problem = e.Message;
+                    LogChainBroken(logger, point!.Position, e.Message);
+                    _recovered.TrySetResult();
+                    return;
+                }
+                if (head.Position > records.Count)
+                {
+                    records.AddRange(await store.ReadRecordsAsync(records.Count + 1, head.Position, _options.ReadPage, cancellationToken));
+                }
                 EventLog log;
                 try
                 {
