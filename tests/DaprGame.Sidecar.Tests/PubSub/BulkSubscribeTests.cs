@@ -53,6 +53,37 @@ public sealed class BulkSubscribeTests(RedisServer redis) : IClassFixture<RedisS
     }
 
     [Fact]
+    public async Task Entries_of_one_batch_go_to_their_routes_in_one_request_per_path()
+    {
+        var topic = Unique("routed");
+        await using var rig = await PubSubRig.StartAsync(Unique("routed"), PubSubRig.Resources("in-memory", redis), app =>
+        {
+            app.Map("batch", (d, _) => Task.FromResult(Answer(Entries(d).Select(e => (e.EntryId, (string?)"SUCCESS")))))
+                .WithTopic(PubSubRig.PubSubName, topic)
+                .WithBulkSubscribe(new BulkSubscribeTopicOptions { TopicName = topic, MaxMessagesCount = 10, MaxAwaitDurationMs = 300 });
+            app.Map("big", (d, _) => Task.FromResult(Answer(Entries(d).Select(e => (e.EntryId, (string?)"SUCCESS")))))
+                .WithTopic(new TopicOptions { PubsubName = PubSubRig.PubSubName, Name = topic, Match = "event.data.n > 5", Priority = 1 });
+        });
+
+        var published = await rig.Sidecar.Client.BulkPublishEventAsync(PubSubRig.PubSubName, topic, Enumerable.Range(0, 10).Select(n => new Item(n)).ToList(), cancellationToken: Ct);
+        Assert.Empty(published.FailedEntries);
+
+        var small = new List<int>();
+        while (small.Count < 6)
+        {
+            small.AddRange(Entries(await rig.App.NextAsync("batch", "the entries for the default route")).Select(e => e.N));
+        }
+        var big = new List<int>();
+        while (big.Count < 4)
+        {
+            big.AddRange(Entries(await rig.App.NextAsync("big", "the entries matching the rule")).Select(e => e.N));
+        }
+        Assert.Equal([0, 1, 2, 3, 4, 5], small.Order());
+        Assert.Equal([6, 7, 8, 9], big.Order());
+        Assert.True(rig.App.Count("batch") + rig.App.Count("big") < 10, "the batch was sent as one request per path, not per message");
+    }
+
+    [Fact]
     public async Task A_lone_message_is_flushed_when_maxAwaitDurationMs_has_passed_on_the_sidecars_clock()
     {
         var topic = Unique("lone");
