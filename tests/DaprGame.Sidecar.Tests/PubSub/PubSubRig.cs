@@ -19,7 +19,8 @@ public sealed class PubSubRig : IAsyncDisposable
 
     public TestSidecar Sidecar { get; }
 
-    public static async Task<PubSubRig> StartAsync(string appId, Dictionary<string, string> resources, Action<SubscriberApp> subscriptions, string? instanceId = null)
+    public static async Task<PubSubRig> StartAsync(string appId, Dictionary<string, string> resources, Action<SubscriberApp> subscriptions, string? instanceId = null,
+        DaprGame.Sidecar.Hosting.SidecarEnvironment? environment = null)
     {
         var app = await SubscriberApp.StartAsync(subscriptions);
         TestSidecar sidecar;
@@ -32,7 +33,7 @@ public sealed class PubSubRig : IAsyncDisposable
                 {
                     o.InstanceId = instanceId;
                 }
-            });
+            }, environment);
         }
         catch
         {

@@ -12,9 +12,11 @@ public delegate Task MessageHandler(PubSubMessage message, CancellationToken can
 /// <summary>
 /// Who is consuming: <paramref name="ConsumerGroup"/> is the component's <c>consumerID</c> (the app-id unless set), so
 /// replicas of one app-id compete and different app-ids each get every message; <paramref name="ConsumerName"/> is
-/// unique per sidecar instance.
+/// unique per sidecar instance. <paramref name="BulkMaxMessagesCount"/> is the subscription's bulk
+/// <c>maxMessagesCount</c> (0 when it is not a bulk subscription), as daprd hands its <c>BulkSubscribeConfig</c> to the
+/// component in <c>SubscribeRequest</c>: a component may use it to hand over enough messages at once for a batch to form.
 /// </summary>
-public sealed record SubscribeRequest(string Topic, string ConsumerGroup, string ConsumerName);
+public sealed record SubscribeRequest(string Topic, string ConsumerGroup, string ConsumerName, int BulkMaxMessagesCount = 0);
 
 /// <summary>A Dapr pub/sub component.</summary>
 public interface IPubSub : IAsyncDisposable

@@ -88,9 +88,21 @@ public sealed class PubSubFeature : ISidecarFeature
             }
 
             var consumerGroup = handle.Spec.Get("consumerID") is { Length: > 0 } id ? id : _runtime.Options.AppId;
-            var subscription = await handle.PubSub.SubscribeAsync(
-                new SubscribeRequest(definition.Topic, consumerGroup, _runtime.Options.InstanceId), delivery.HandleAsync, cancellationToken);
+            IAsyncDisposable subscription;
+            try
+            {
+                subscription = await handle.PubSub.SubscribeAsync(
+                    new SubscribeRequest(definition.Topic, consumerGroup, _runtime.Options.InstanceId, definition.Bulk?.MaxMessagesCount ?? 0),
+                    delivery.HandleAsync, cancellationToken);
+            }
+            catch
+            {
+                await delivery.DisposeAsync();
+                throw;
+            }
+            // Disposed in this order: the component stops handing messages over, then the delivery's bulk batcher stops.
             _subscriptions.Add(subscription);
+            _subscriptions.Add(delivery);
             _runtime.Subscriptions.Add(new ActiveSubscription(
                 definition.PubSubName, definition.Topic, definition.DeadLetterTopic, definition.Rules, definition.DefaultRoute, definition.Metadata, definition.Type));
             _log.LogInformation("app is subscribed to topic '{Topic}' on pubsub '{PubSub}'", definition.Topic, definition.PubSubName);

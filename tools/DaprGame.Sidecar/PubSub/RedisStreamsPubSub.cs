@@ -48,6 +48,11 @@ public sealed class RedisStreamsPubSub : IPubSub
 
     public int QueueDepth { get; private set; } = 100;
 
+    /// <summary>
+    /// Handler calls in flight per subscription (default 10, as Dapr's component). A bulk subscription's handler call
+    /// waits for its batch to be answered, so its batches hold at most this many messages: daprd's default bulk
+    /// subscriber gets exactly the same from this component (see PubSub/README.md).
+    /// </summary>
     public int Concurrency { get; private set; } = 10;
 
     public long? MaxLenApprox { get; private set; }

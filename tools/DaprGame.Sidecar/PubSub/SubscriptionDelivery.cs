@@ -17,9 +17,11 @@ public sealed class PubSubDeliveryException(string message, Exception? inner = n
 /// <summary>
 /// daprd's "postman" for one subscription: turns a broker message into the request the app expects, picks the
 /// route, reads the app's answer exactly as daprd does (shared/dapr-contract.md §3.4), retries under the pubsub's
-/// inbound resiliency policy and dead-letters what is dropped or exhausted. Called by the component, once per message.
+/// inbound resiliency policy and dead-letters what is dropped or exhausted. Called by the component, once per message;
+/// for a bulk subscription the message joins a batch (<see cref="BulkBatcher"/>) and the call returns once the app has
+/// answered for it.
 /// </summary>
-internal sealed class SubscriptionDelivery
+internal sealed class SubscriptionDelivery : IAsyncDisposable
 {
     private static readonly MediaTypeHeaderValue CloudEventMediaType = new(CloudEvents.ContentType);
     private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json");
@@ -33,6 +35,7 @@ internal sealed class SubscriptionDelivery
     private readonly ResiliencyExecutor? _resiliency;
     private readonly SidecarTracer? _tracer;
     private readonly ILogger _log;
+    private readonly BulkBatcher? _batcher;
 
     /// <exception cref="FormatException">A routing rule is outside the supported CEL subset.</exception>
     public SubscriptionDelivery(SubscriptionDefinition definition, PubSubHandle pubsub, SidecarRuntime runtime, AppChannel app, ILogger log)
@@ -53,14 +56,14 @@ internal sealed class SubscriptionDelivery
             }
             _rules.Add((RouteExpression.Parse(rule.Match), rule.Path));
         }
+        if (definition.Bulk is { } bulk)
+        {
+            _batcher = new BulkBatcher(bulk, _time, FlushAsync);
+        }
     }
 
-    private enum Outcome
-    {
-        Success,
-        Drop,
-        Retry,
-    }
+    /// <summary>Stops the bulk batcher, after the component has stopped handing messages over.</summary>
+    public ValueTask DisposeAsync() => _batcher?.DisposeAsync() ?? ValueTask.CompletedTask;
 
     /// <summary>The <see cref="MessageHandler"/> given to the component.</summary>
     public async Task HandleAsync(PubSubMessage message, CancellationToken cancellationToken)
@@ -116,27 +119,36 @@ internal sealed class SubscriptionDelivery
                 return;
             }
 
-            var span = _tracer?.Start($"deliver/{_definition.PubSubName}/{message.Topic}", ActivityKind.Consumer,
-                root.TryGetProperty("traceparent", out var tp) && tp.ValueKind == JsonValueKind.String ? tp.GetString() : null);
-            span?.SetTag("dapr.api", "deliver");
-            span?.SetTag("messaging.destination.name", message.Topic);
-            Outcome outcome;
+            DeliveryOutcome outcome;
             string? error;
-            try
+            if (_batcher is not null)
             {
-                (outcome, error) = await DeliverWithRetriesAsync(message, eventBytes, root, path, span is null ? null : SidecarTracer.TraceparentOf(span), cancellationToken);
+                // daprd's bulk path starts its spans per entry when the batch is sent (DeliverBulk).
+                var traceparent = root.TryGetProperty("traceparent", out var etp) && etp.ValueKind == JsonValueKind.String ? etp.GetString() : null;
+                (outcome, error) = await _batcher.SubmitAsync(message, eventBytes, path, traceparent, cancellationToken);
             }
-            catch (Exception e)
+            else
             {
-                SidecarTracer.Stop(span, error: e.Message);
-                throw;
+                var span = _tracer?.Start($"deliver/{_definition.PubSubName}/{message.Topic}", ActivityKind.Consumer,
+                    root.TryGetProperty("traceparent", out var tp) && tp.ValueKind == JsonValueKind.String ? tp.GetString() : null);
+                span?.SetTag("dapr.api", "deliver");
+                span?.SetTag("messaging.destination.name", message.Topic);
+                try
+                {
+                    (outcome, error) = await DeliverWithRetriesAsync(message, eventBytes, root, path, span is null ? null : SidecarTracer.TraceparentOf(span), cancellationToken);
+                }
+                catch (Exception e)
+                {
+                    SidecarTracer.Stop(span, error: e.Message);
+                    throw;
+                }
+                SidecarTracer.Stop(span, error: outcome == DeliveryOutcome.Retry ? error : null);
             }
-            SidecarTracer.Stop(span, error: outcome == Outcome.Retry ? error : null);
             switch (outcome)
             {
-                case Outcome.Success:
+                case DeliveryOutcome.Success:
                     return;
-                case Outcome.Drop:
+                case DeliveryOutcome.Drop:
                     _log.LogWarning("DROP status returned from app while processing pub/sub event {Id}: {Error}", IdOf(root), error);
                     await TryDeadLetterAsync(message, cancellationToken);
                     return;
@@ -166,11 +178,9 @@ internal sealed class SubscriptionDelivery
     /// One delivery under the pubsub's inbound policies (shared engine: retry, breaker, timeout per attempt); without a
     /// policy, a single attempt. Transport errors and RETRY answers are retriable; DROP and success end the delivery.
     /// </summary>
-    private async Task<(Outcome, string?)> DeliverWithRetriesAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, string? spanTraceparent, CancellationToken cancellationToken)
+    private async Task<(DeliveryOutcome, string?)> DeliverWithRetriesAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, string? spanTraceparent, CancellationToken cancellationToken)
     {
-        Task<(Outcome, string?)> Once(CancellationToken ct) => _definition.Bulk is null
-            ? DeliverOnceAsync(message, eventBytes, cloudEvent, path, spanTraceparent, ct)
-            : DeliverBulkOnceAsync(message, eventBytes, path, ct);
+        Task<(DeliveryOutcome, string?)> Once(CancellationToken ct) => DeliverOnceAsync(message, eventBytes, cloudEvent, path, spanTraceparent, ct);
 
         if (_resiliency is null)
         {
@@ -180,24 +190,24 @@ internal sealed class SubscriptionDelivery
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
             {
-                return (Outcome.Retry, e is OperationCanceledException ? "timed out" : e.Message);
+                return (DeliveryOutcome.Retry, e is OperationCanceledException ? "timed out" : e.Message);
             }
         }
         try
         {
             return await _resiliency.ExecuteAsync(
                 Once,
-                static r => r.Item1 == Outcome.Retry ? AttemptVerdict.RetriableFailure : AttemptVerdict.Success,
+                static r => r.Item1 == DeliveryOutcome.Retry ? AttemptVerdict.RetriableFailure : AttemptVerdict.Success,
                 isRetriable: static e => e is HttpRequestException or IOException,
                 cancellationToken: cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException or TimeoutException or CircuitBreakerOpenException)
         {
-            return (Outcome.Retry, e is TimeoutException or OperationCanceledException ? "timed out" : e.Message);
+            return (DeliveryOutcome.Retry, e is TimeoutException or OperationCanceledException ? "timed out" : e.Message);
         }
     }
 
-    private async Task<(Outcome, string?)> DeliverOnceAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, string? spanTraceparent, CancellationToken cancellationToken)
+    private async Task<(DeliveryOutcome, string?)> DeliverOnceAsync(PubSubMessage message, byte[] eventBytes, JsonElement cloudEvent, string path, string? spanTraceparent, CancellationToken cancellationToken)
     {
         using var request = _app.CreateRequest(HttpMethod.Post, path);
         request.Content = new ByteArrayContent(eventBytes);
@@ -227,105 +237,273 @@ internal sealed class SubscriptionDelivery
             var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
             return StatusOf(body) switch
             {
-                null or "" or "SUCCESS" => (Outcome.Success, null),
-                "DROP" => (Outcome.Drop, "app requested DROP"),
-                "RETRY" => (Outcome.Retry, "RETRY status returned from app"),
-                var other => (Outcome.Retry, $"unknown status returned from app: {other}"),
+                null or "" or "SUCCESS" => (DeliveryOutcome.Success, null),
+                "DROP" => (DeliveryOutcome.Drop, "app requested DROP"),
+                "RETRY" => (DeliveryOutcome.Retry, "RETRY status returned from app"),
+                var other => (DeliveryOutcome.Retry, $"unknown status returned from app: {other}"),
             };
         }
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             _log.LogError("non-retriable error returned from app while processing pub/sub event: 404 on /{Path}", path.TrimStart('/'));
-            return (Outcome.Drop, "app returned 404");
+            return (DeliveryOutcome.Drop, "app returned 404");
         }
-        return (Outcome.Retry, $"app returned HTTP {status}");
+        return (DeliveryOutcome.Retry, $"app returned HTTP {status}");
     }
 
     /// <summary>
-    /// Bulk subscribe, one message per batch: the <c>{"entries":[…]}</c> envelope with <c>application/json</c>, and the
-    /// app's per-entry status (a missing or unknown status is RETRY).
+    /// Sends one batch (the <see cref="BulkBatcher"/>'s flush) and completes every entry. As daprd's
+    /// <c>bulkSubscribeTopic</c> (<c>pkg/runtime/subscription/bulksubscription.go</c>): entries are grouped by the path
+    /// their event routed to, and each path gets its own request, one after another.
     /// </summary>
-    private async Task<(Outcome, string?)> DeliverBulkOnceAsync(PubSubMessage message, byte[] eventBytes, string path, CancellationToken cancellationToken)
+    private async Task FlushAsync(List<BulkEntry> batch, CancellationToken cancellationToken)
     {
-        var entryId = Guid.NewGuid().ToString();
-        var buffer = new ArrayBufferWriter<byte>(eventBytes.Length + 512);
+        var byPath = new List<(string Path, List<BulkEntry> Entries)>(1);
+        foreach (var entry in batch)
+        {
+            var group = byPath.FindIndex(g => g.Path == entry.Path);
+            if (group < 0)
+            {
+                byPath.Add((entry.Path, [entry]));
+            }
+            else
+            {
+                byPath[group].Entries.Add(entry);
+            }
+        }
+        foreach (var (path, entries) in byPath)
+        {
+            try
+            {
+                await DeliverBulkWithRetriesAsync(entries, path, cancellationToken);
+            }
+            catch (Exception e)
+            {
+                foreach (var entry in entries)
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        entry.Cancel();
+                    }
+                    else
+                    {
+                        entry.Complete(DeliveryOutcome.Retry, e.Message);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// One path's entries under the pubsub's inbound policies. As daprd's <c>applyBulkSubscribeResiliency</c>
+    /// (<c>pkg/runtime/subscription/bulkresiliency.go</c>), a retry resends only the entries that failed (RETRY, an
+    /// unknown or missing status, or every entry after a transport error or a non-2xx answer); the others are settled
+    /// as soon as the app has answered for them. Without a policy, one attempt.
+    /// </summary>
+    private async Task DeliverBulkWithRetriesAsync(List<BulkEntry> entries, string path, CancellationToken cancellationToken)
+    {
+        var pending = entries;
+        var lastError = "no answer from the app";
+
+        async Task<bool> Once(CancellationToken ct)
+        {
+            var attempt = pending;
+            var verdicts = await DeliverBulkOnceAsync(attempt, path, ct);
+            var failed = new List<BulkEntry>();
+            for (var i = 0; i < attempt.Count; i++)
+            {
+                if (verdicts[i].Outcome == DeliveryOutcome.Retry)
+                {
+                    failed.Add(attempt[i]);
+                    lastError = verdicts[i].Error ?? lastError;
+                }
+                else
+                {
+                    attempt[i].Complete(verdicts[i].Outcome, verdicts[i].Error);
+                }
+            }
+            pending = failed;
+            return failed.Count == 0;
+        }
+
+        try
+        {
+            if (_resiliency is null)
+            {
+                await Once(cancellationToken);
+            }
+            else
+            {
+                await _resiliency.ExecuteAsync(
+                    Once,
+                    static done => done ? AttemptVerdict.Success : AttemptVerdict.RetriableFailure,
+                    isRetriable: static e => e is HttpRequestException or IOException,
+                    cancellationToken: cancellationToken);
+            }
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException or TimeoutException or CircuitBreakerOpenException)
+        {
+            lastError = e is TimeoutException or OperationCanceledException ? "timed out" : e.Message;
+        }
+        foreach (var entry in pending)
+        {
+            entry.Complete(DeliveryOutcome.Retry, lastError);
+        }
+    }
+
+    /// <summary>
+    /// One bulk request (daprd's <c>DeliverBulk</c>, <c>pkg/runtime/subscription/postman/http/http.go</c>): the
+    /// <c>{"entries":[…]}</c> envelope as <c>application/json</c> with the batch metadata (<c>pubsubName</c>) also as
+    /// headers, and a verdict per entry, in the order of <paramref name="entries"/>: SUCCESS and DROP as answered; RETRY,
+    /// an empty or unknown status, or no status at all, retry. A 404 drops every entry, without a dead letter (daprd marks
+    /// them done); any other non-2xx answer, or a body that is not JSON, retries every entry.
+    /// Tracing as daprd: a span per entry whose event carries a traceparent, each under its own event's trace, ended with
+    /// the response; the request carries the context of the last one.
+    /// </summary>
+    private async Task<(DeliveryOutcome Outcome, string? Error)[]> DeliverBulkOnceAsync(List<BulkEntry> entries, string path, CancellationToken cancellationToken)
+    {
+        var topic = entries[0].Message.Topic;
+        var size = 512;
+        foreach (var entry in entries)
+        {
+            size += entry.EventBytes.Length + 256;
+        }
+        var buffer = new ArrayBufferWriter<byte>(size);
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
             w.WriteString("id", Guid.NewGuid().ToString());
             w.WriteString("type", "com.dapr.event.sent.bulk");
-            w.WriteString("topic", message.Topic);
+            w.WriteString("topic", topic);
             w.WriteString("pubsubname", _definition.PubSubName);
             w.WriteStartObject("metadata");
             w.WriteString("pubsubName", _definition.PubSubName);
             w.WriteEndObject();
             w.WriteStartArray("entries");
-            w.WriteStartObject();
-            w.WriteString("entryId", entryId);
-            w.WritePropertyName("event");
-            if (_definition.RawPayload)
+            foreach (var entry in entries)
             {
-                w.WriteBase64StringValue(message.Data);
-                w.WriteString("contentType", "application/octet-stream");
+                w.WriteStartObject();
+                w.WriteString("entryId", entry.EntryId);
+                w.WritePropertyName("event");
+                if (_definition.RawPayload)
+                {
+                    w.WriteBase64StringValue(entry.Message.Data);
+                    w.WriteString("contentType", "application/octet-stream");
+                }
+                else
+                {
+                    w.WriteRawValue(entry.EventBytes, skipInputValidation: true);
+                    w.WriteString("contentType", CloudEvents.ContentType);
+                }
+                w.WriteStartObject("metadata");
+                foreach (var (k, v) in entry.Message.Metadata)
+                {
+                    w.WriteString(k, v);
+                }
+                w.WriteString("pubsubName", _definition.PubSubName);
+                w.WriteEndObject();
+                w.WriteEndObject();
             }
-            else
-            {
-                w.WriteRawValue(eventBytes, skipInputValidation: true);
-                w.WriteString("contentType", CloudEvents.ContentType);
-            }
-            w.WriteStartObject("metadata");
-            foreach (var (k, v) in message.Metadata)
-            {
-                w.WriteString(k, v);
-            }
-            w.WriteString("pubsubName", _definition.PubSubName);
-            w.WriteEndObject();
-            w.WriteEndObject();
             w.WriteEndArray();
             w.WriteEndObject();
+        }
+
+        List<Activity>? spans = null;
+        string? traceparent = null;
+        foreach (var entry in entries)
+        {
+            if (entry.Traceparent is not { Length: > 0 } parent)
+            {
+                continue;
+            }
+            traceparent = parent;
+            if (_tracer?.Start($"deliver/{_definition.PubSubName}/{topic}", ActivityKind.Consumer, parent) is { } span)
+            {
+                span.SetTag("dapr.api", "deliver");
+                span.SetTag("messaging.destination.name", topic);
+                (spans ??= []).Add(span);
+                traceparent = SidecarTracer.TraceparentOf(span);
+            }
         }
 
         using var request = _app.CreateRequest(HttpMethod.Post, path);
         request.Content = new ByteArrayContent(buffer.WrittenSpan.ToArray());
         request.Content.Headers.ContentType = JsonMediaType;
-        using var response = await _app.SendAsync(request, cancellationToken);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        request.Headers.TryAddWithoutValidation("pubsubName", _definition.PubSubName);
+        if (traceparent is not null)
         {
-            return (Outcome.Drop, "app returned 404 for the bulk request");
+            request.Headers.Remove("traceparent");
+            request.Headers.TryAddWithoutValidation("traceparent", traceparent);
         }
-        if ((int)response.StatusCode is < 200 or > 299)
-        {
-            return (Outcome.Retry, $"app returned HTTP {(int)response.StatusCode} for the bulk request");
-        }
-        var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        string? status = null;
+        HttpResponseMessage response;
         try
         {
-            using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("statuses", out var statuses) && statuses.ValueKind == JsonValueKind.Array)
+            response = await _app.SendAsync(request, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            StopAll(spans, null, e.Message);
+            throw;
+        }
+        using (response)
+        {
+            var code = (int)response.StatusCode;
+            StopAll(spans, code, null);
+            var verdicts = new (DeliveryOutcome, string?)[entries.Count];
+            if (response.StatusCode == HttpStatusCode.NotFound)
             {
-                foreach (var s in statuses.EnumerateArray())
+                _log.LogError("non-retriable error returned from app while processing bulk pub/sub event: 404 on /{Path}; {Count} entries dropped", path.TrimStart('/'), entries.Count);
+                Array.Fill(verdicts, (DeliveryOutcome.Success, "app returned 404 for the bulk request"));
+                return verdicts;
+            }
+            if (code is < 200 or > 299)
+            {
+                Array.Fill(verdicts, (DeliveryOutcome.Retry, $"app returned HTTP {code} for the bulk request"));
+                return verdicts;
+            }
+            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
+            var statuses = new Dictionary<string, string?>(entries.Count, StringComparer.Ordinal);
+            try
+            {
+                using var doc = JsonDocument.Parse(body);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("statuses", out var list) && list.ValueKind == JsonValueKind.Array)
                 {
-                    if (s.ValueKind == JsonValueKind.Object && s.TryGetProperty("entryId", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() == entryId
-                        && s.TryGetProperty("status", out var st) && st.ValueKind == JsonValueKind.String)
+                    foreach (var item in list.EnumerateArray())
                     {
-                        status = st.GetString()?.ToUpperInvariant();
+                        if (item.ValueKind == JsonValueKind.Object && item.TryGetProperty("entryId", out var id) && id.ValueKind == JsonValueKind.String)
+                        {
+                            statuses[id.GetString() ?? ""] = item.TryGetProperty("status", out var st) && st.ValueKind == JsonValueKind.String ? st.GetString()?.ToUpperInvariant() : null;
+                        }
                     }
                 }
             }
+            catch (JsonException)
+            {
+                Array.Fill(verdicts, (DeliveryOutcome.Retry, "failed unmarshalling app response for bulk subscribe"));
+                return verdicts;
+            }
+            for (var i = 0; i < entries.Count; i++)
+            {
+                verdicts[i] = !statuses.TryGetValue(entries[i].EntryId, out var status)
+                    ? (DeliveryOutcome.Retry, "no status for the entry in the app's bulk response")
+                    : status switch
+                    {
+                        "SUCCESS" => (DeliveryOutcome.Success, null),
+                        "DROP" => (DeliveryOutcome.Drop, "app requested DROP"),
+                        null or "" or "RETRY" => (DeliveryOutcome.Retry, "RETRY status returned from app"),
+                        var other => (DeliveryOutcome.Retry, $"unknown status returned from app: {other}"),
+                    };
+            }
+            return verdicts;
         }
-        catch (JsonException)
+    }
+
+    private static void StopAll(List<Activity>? spans, int? httpStatus, string? error)
+    {
+        foreach (var span in spans ?? [])
         {
-            return (Outcome.Retry, "failed unmarshalling app response for bulk subscribe");
+            SidecarTracer.Stop(span, httpStatus, error);
         }
-        return status switch
-        {
-            "SUCCESS" => (Outcome.Success, null),
-            "DROP" => (Outcome.Drop, "app requested DROP"),
-            null or "" => (Outcome.Retry, "no status for the entry in the app's bulk response"),
-            "RETRY" => (Outcome.Retry, "RETRY status returned from app"),
-            var other => (Outcome.Retry, $"unknown status returned from app: {other}"),
-        };
     }
 
     /// <summary>Every message metadata entry becomes a header, plus <c>pubsubName</c>, as daprd's HTTP channel does.</summary>
