@@ -455,6 +455,11 @@ public sealed partial class LogKeeper(
         {
             metrics.Batch(plan.Records.Count);
         }
+        lock (_gate)
+        {
+            // Only now, with the batch's duplicates and conflicts counted, may a status waiter see the new watermark.
+            ReleaseWaiters();
+        }
         for (var w = 0; w < batch.Count; w++)
         {
             batch[w].Done.TrySetResult(verdicts[w]);
@@ -536,7 +541,6 @@ public sealed partial class LogKeeper(
         {
             _log.Apply(plan);
             _views.CatchUp(_log.Records);
-            ReleaseWaiters();
             if (parked is not null)
             {
                 _parked = parked;
@@ -673,6 +677,10 @@ public sealed partial class LogKeeper(
             work.Done.TrySetException(new LogUnavailableException("the rollback marker could not be written; try again"));
             return;
         }
+        lock (_gate)
+        {
+            ReleaseWaiters();
+        }
         int rolledBack;
         string hash;
         lock (_gate)
@@ -712,6 +720,7 @@ public sealed partial class LogKeeper(
                 _log = log;
                 _views = views;
                 _headETag = etag;
+                ReleaseWaiters();
             }
             var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             work.Done.TrySetResult(new RestoreResult(work.Records.Count, log.Head.Position, views.ContentHash(), elapsed));
