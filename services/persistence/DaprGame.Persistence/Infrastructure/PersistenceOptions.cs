@@ -8,10 +8,14 @@ public sealed class PersistenceOptions
     /// <summary>The most events one state transaction appends (deliveries queued meanwhile are grouped up to this).</summary>
     public int MaxBatchEvents { get; set; } = 1_000;
 
-    /// <summary>Bulk-subscribe batch size and wait asked of the sidecar.</summary>
+    /// <summary>
+    /// Bulk-subscribe batch size and wait asked of the sidecar. A batch holds what the broker hands over while it waits:
+    /// up to <c>concurrency</c> messages on Redis Streams, one on the in-memory broker (which hands over one at a time,
+    /// in daprd as here) — so the wait is kept short: on the in-memory broker every message waits it out.
+    /// </summary>
     public int BulkMaxMessages { get; set; } = 500;
 
-    public int BulkMaxAwaitMs { get; set; } = 20;
+    public int BulkMaxAwaitMs { get; set; } = 5;
 
     /// <summary>
     /// How long an event that would leave a gap in its stream's sequence is parked (stored durably and acknowledged, but
