@@ -24,4 +24,11 @@ public sealed record PersistenceEventReplayed : IntegrationEvent
     public required bool RolledBack { get; init; }
 
     public required JsonElement Data { get; init; }
+
+    /// <summary>Value equality, <see cref="Data"/> compared as JSON (a <see cref="JsonElement"/> alone compares by reference).</summary>
+    public bool Equals(PersistenceEventReplayed? other) =>
+        other is not null && base.Equals(other) && ReplayId == other.ReplayId && Position == other.Position && OriginalId == other.OriginalId
+        && OriginalType == other.OriginalType && RolledBack == other.RolledBack && JsonElement.DeepEquals(Data, other.Data);
+
+    public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), ReplayId, Position, OriginalId, OriginalType, RolledBack);
 }
