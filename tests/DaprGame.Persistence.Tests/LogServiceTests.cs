@@ -180,4 +180,26 @@ public sealed class LogServiceTests
         var candles = await rig.GetAsync<List<JsonObject>>(PersistenceRoutes.Candles("iron-sword-GOLD"));
         Assert.NotEmpty(candles);
     }
+
+    [Fact]
+    public async Task A_views_snapshot_larger_than_a_dapr_request_is_stored_in_parts_and_recovery_uses_it()
+    {
+        await using var rig = await PersistenceRig.StartAsync(new() { ["Persistence:SnapshotEvery"] = "1000000" });
+        var text = new string('x', 40_000);
+        for (var offset = 1; offset <= 130; offset++)
+        {
+            await rig.PostAsync("room-big", offset, "alice", $"{offset}:{text}");
+        }
+        await rig.WaitForAsync(130);
+
+        var snapshot = await rig.PostAsync<SnapshotResult>(PersistenceRoutes.Snapshot);
+        Assert.True(snapshot.Bytes > 4 * 1024 * 1024, $"the snapshot is {snapshot.Bytes} bytes");
+        Assert.True(snapshot.TailReplayEqualsFull);
+        Assert.Equal(snapshot.Hash, snapshot.RestoredHash);
+
+        await rig.RestartAsync();
+        var after = await rig.StatusAsync(atLeast: 130);
+        Assert.Equal(130, after.SnapshotWatermark);
+        Assert.Equal(snapshot.Hash, after.ViewsHash);
+    }
 }

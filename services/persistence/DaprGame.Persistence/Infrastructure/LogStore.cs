@@ -40,22 +40,10 @@ public sealed class LogStore(DaprClient dapr)
     public async Task<List<LogRecord>> ReadRecordsAsync(long from, long to, int page, CancellationToken cancellationToken)
     {
         var records = new List<LogRecord>((int)Math.Max(0, to - from + 1));
-        var pages = new List<Task<IReadOnlyList<BulkStateItem>>>();
         for (var start = from; start <= to; start += page)
         {
-            var end = Math.Min(to, start + page - 1);
-            var keys = new List<string>((int)(end - start + 1));
-            for (var p = start; p <= end; p++)
-            {
-                keys.Add(LogKeys.Record(p));
-            }
-            pages.Add(dapr.GetBulkStateAsync(Components.StateStore, keys, parallelism: 4, cancellationToken: cancellationToken));
-            if (pages.Count == 4)
-            {
-                await DrainAsync(pages, records);
-            }
+            await ReadPageAsync(start, Math.Min(to, start + page - 1), records, cancellationToken);
         }
-        await DrainAsync(pages, records);
         records.Sort(static (a, b) => a.Position.CompareTo(b.Position));
         for (var i = 0; i < records.Count; i++)
         {
@@ -71,7 +59,41 @@ public sealed class LogStore(DaprClient dapr)
         return records;
     }
 
-    /// <param name="parked">The whole parked set after this batch, when it changed (one key: it is small and rarely non-empty).</param>
+    /// <summary>
+    /// One bulk get; a page whose answer is larger than a Dapr response may be (4 MB by default: events can be up to
+    /// 256 KB each) is split in halves until it fits.
+    /// </summary>
+    private async Task ReadPageAsync(long start, long end, List<LogRecord> records, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>((int)(end - start + 1));
+        for (var p = start; p <= end; p++)
+        {
+            keys.Add(LogKeys.Record(p));
+        }
+        IReadOnlyList<BulkStateItem> items;
+        try
+        {
+            items = await dapr.GetBulkStateAsync(Components.StateStore, keys, parallelism: 4, cancellationToken: cancellationToken);
+        }
+        catch (Exception e) when (end > start && IsTooLarge(e))
+        {
+            var middle = start + ((end - start) / 2);
+            await ReadPageAsync(start, middle, records, cancellationToken);
+            await ReadPageAsync(middle + 1, end, records, cancellationToken);
+            return;
+        }
+        foreach (var item in items)
+        {
+            if (!string.IsNullOrEmpty(item.Value))
+            {
+                records.Add(JsonSerializer.Deserialize<LogRecord>(item.Value, Json) ?? throw new InvalidDataException($"record {item.Key} is empty"));
+            }
+        }
+    }
+
+    private static bool IsTooLarge(Exception e) =>
+        (e as Grpc.Core.RpcException ?? e.InnerException as Grpc.Core.RpcException)?.StatusCode == Grpc.Core.StatusCode.ResourceExhausted;
+
     public Task WriteAsync(AppendPlan plan, string headETag, IReadOnlyList<ParkedEvent>? parked, CancellationToken cancellationToken)
     {
         var operations = new List<StateTransactionRequest>(plan.Records.Count * 3 + 2);
@@ -150,30 +172,62 @@ public sealed class LogStore(DaprClient dapr)
         }
     }
 
-    public Task SaveSnapshotAsync(StoredSnapshot snapshot, CancellationToken cancellationToken) =>
-        dapr.SaveStateAsync(Components.StateStore, SnapshotKey, snapshot, cancellationToken: cancellationToken);
+    /// <summary>
+    /// Stores a snapshot in parts of <see cref="SnapshotPartBytes"/> under keys of its own watermark, then the manifest
+    /// that points at them, then deletes the previous snapshot's parts. One value per snapshot would not do: Dapr's API
+    /// takes at most 4 MB per request (daprd's default body and gRPC message limits), and views pass that early. A crash
+    /// midway leaves the previous manifest pointing at its own, untouched parts.
+    /// </summary>
+    public async Task SaveSnapshotAsync(StoredSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        var previous = await dapr.GetStateAsync<SnapshotManifest?>(Components.StateStore, SnapshotKey, cancellationToken: cancellationToken);
+        var parts = (int)Math.Max(1, (snapshot.Blob.Length + SnapshotPartBytes - 1) / SnapshotPartBytes);
+        for (var i = 0; i < parts; i++)
+        {
+            var part = snapshot.Blob.AsSpan(i * SnapshotPartBytes, Math.Min(SnapshotPartBytes, snapshot.Blob.Length - (i * SnapshotPartBytes))).ToArray();
+            await dapr.SaveStateAsync(Components.StateStore, SnapshotPartKey(snapshot.Watermark, i), part, cancellationToken: cancellationToken);
+        }
+        await dapr.SaveStateAsync(Components.StateStore, SnapshotKey, new SnapshotManifest(snapshot.Watermark, snapshot.Hash, parts, snapshot.Blob.Length),
+            cancellationToken: cancellationToken);
+        if (previous is not null && previous.Watermark != snapshot.Watermark)
+        {
+            await dapr.ExecuteStateTransactionAsync(Components.StateStore,
+                [.. Enumerable.Range(0, previous.Parts).Select(i => new StateTransactionRequest(SnapshotPartKey(previous.Watermark, i), null, StateOperationType.Delete))],
+                cancellationToken: cancellationToken);
+        }
+    }
 
-    public async Task<StoredSnapshot?> ReadSnapshotAsync(CancellationToken cancellationToken) =>
-        await dapr.GetStateAsync<StoredSnapshot?>(Components.StateStore, SnapshotKey, cancellationToken: cancellationToken);
+    /// <summary>The stored snapshot, reassembled; null when there is none or a part is missing (the caller replays the log instead).</summary>
+    public async Task<StoredSnapshot?> ReadSnapshotAsync(CancellationToken cancellationToken)
+    {
+        var manifest = await dapr.GetStateAsync<SnapshotManifest?>(Components.StateStore, SnapshotKey, cancellationToken: cancellationToken);
+        if (manifest is null)
+        {
+            return null;
+        }
+        var blob = new byte[manifest.Bytes];
+        var offset = 0;
+        for (var i = 0; i < manifest.Parts; i++)
+        {
+            var part = await dapr.GetStateAsync<byte[]?>(Components.StateStore, SnapshotPartKey(manifest.Watermark, i), cancellationToken: cancellationToken);
+            if (part is null || offset + part.Length > blob.Length)
+            {
+                return null;
+            }
+            part.CopyTo(blob, offset);
+            offset += part.Length;
+        }
+        return offset == blob.Length ? new StoredSnapshot(manifest.Watermark, manifest.Hash, blob) : null;
+    }
+
+    /// <summary>Bytes per stored snapshot part: well inside Dapr's 4 MB request limit once base64-encoded in JSON.</summary>
+    public const int SnapshotPartBytes = 1 << 20;
+
+    private static string SnapshotPartKey(long watermark, int part) => $"views/snapshot/{watermark:D12}/{part}";
 
     private static StateTransactionRequest Upsert(string key, object value) =>
         new(key, JsonSerializer.SerializeToUtf8Bytes(value, value.GetType(), Json), StateOperationType.Upsert);
 
-    private static async Task DrainAsync(List<Task<IReadOnlyList<BulkStateItem>>> pages, List<LogRecord> records)
-    {
-        foreach (var page in pages)
-        {
-            foreach (var item in await page)
-            {
-                if (!string.IsNullOrEmpty(item.Value))
-                {
-                    records.Add(JsonSerializer.Deserialize<LogRecord>(item.Value, Json)
-                        ?? throw new InvalidDataException($"record {item.Key} is empty"));
-                }
-            }
-        }
-        pages.Clear();
-    }
 }
 
 /// <summary>
@@ -188,3 +242,6 @@ public sealed record ParkedEvent(IncomingEvent Event, DateTimeOffset Since);
 
 /// <summary>The views snapshot as stored: the codec's bytes with the watermark and hash they claim.</summary>
 public sealed record StoredSnapshot(long Watermark, string Hash, byte[] Blob);
+
+/// <summary>The snapshot key's value: where the parts of the current snapshot are and what they add up to.</summary>
+public sealed record SnapshotManifest(long Watermark, string Hash, int Parts, int Bytes);

@@ -636,7 +636,7 @@ public sealed partial class LogKeeper(
             }
             catch (Exception e) when (e is DaprException or HttpRequestException or Grpc.Core.RpcException)
             {
-                LogSnapshotFailed(logger, snapshot.Watermark, e.Message);
+                LogSnapshotFailed(logger, snapshot.Watermark, e.InnerException?.Message ?? e.Message);
             }
         });
     }
