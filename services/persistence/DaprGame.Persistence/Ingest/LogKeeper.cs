@@ -56,7 +56,11 @@ public sealed partial class LogKeeper(
         return _queue.Writer.TryWrite(work) ? work.Done.Task.WaitAsync(cancellationToken) : Task.FromResult(Enumerable.Repeat(EntryVerdict.Retry, events.Count).ToArray());
     }
 
-    public void CountDropped(int count) => Interlocked.Add(ref _dropped, count);
+    public void CountDropped(int count)
+    {
+        Interlocked.Add(ref _dropped, count);
+        metrics.Dropped(count);
+    }
 
     public Task<RollbackResult> RollbackAsync(RollbackMarker marker, CancellationToken cancellationToken) =>
         RunAsync(new RollbackWork(marker), cancellationToken);
