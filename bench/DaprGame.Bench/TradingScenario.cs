@@ -136,14 +136,14 @@ internal static class TradingScenario
         if (options.Includes("closed loop (saturate)"))
         {
             var runs = new List<StepResult>();
-            using (var hops = new HopTimer())
+            using (var hops = new HopTimer(FoldIds))
             {
                 for (var run = 0; run < options.Runs; run++)
                 {
                     runs.Add(await client.ClosedLoopAsync(workers, options.Duration));
                     Console.Error.WriteLine($"[trading] closed loop x{workers} run {run + 1}: {runs[^1].Summary()}");
                 }
-                report.Notes.Add(hops.Report(runs.Sum(r => r.Answered)));
+                report.Notes.Add("where the time goes at saturation (inclusive HTTP call times, calls per order × mean): " + hops.Report(runs.Sum(r => r.Answered), "order", 14));
             }
             var step = Add(report, $"closed loop x{workers}", runs);
             saturated = step.Answered;
@@ -666,82 +666,22 @@ internal static class TradingScenario
         }
     }
 
-    /// <summary>
-    /// Where an order's time goes: every HTTP call the process makes (client → gateway, app → its sidecar, sidecar →
-    /// app: actor turns, state transactions, publishes over gRPC), grouped by method and path with ids folded, as
-    /// calls per order and milliseconds per call. Durations are inclusive: an actor turn contains its own calls.
-    /// </summary>
-    private sealed class HopTimer : IDisposable
+    /// <summary>Folds ids out of a path: the actor id after <c>actors/{type}/</c>, player and settlement ids.</summary>
+    private static string FoldIds(string path)
     {
-        private readonly ConcurrentDictionary<string, Hop> _hops = new(StringComparer.Ordinal);
-        private readonly ActivityListener _listener;
-
-        public HopTimer()
+        var parts = path.Split('/');
+        for (var i = 0; i < parts.Length; i++)
         {
-            _listener = new ActivityListener
+            if (i >= 2 && parts[i - 2] == "actors")
             {
-                ShouldListenTo = s => s.Name == "System.Net.Http",
-                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
-                ActivityStopped = Stopped,
-            };
-            ActivitySource.AddActivityListener(_listener);
-        }
-
-        public string Report(long orders)
-        {
-            var top = _hops.OrderByDescending(h => h.Value.TotalMs).Take(14)
-                .Select(h => string.Create(CultureInfo.InvariantCulture, $"{h.Key} {h.Value.Count / (double)Math.Max(1, orders):0.##}/order × {h.Value.TotalMs / Math.Max(1, h.Value.Count):0.0} ms"));
-            return "where the time goes at saturation (inclusive HTTP call times, calls per order × mean): " + string.Join("; ", top);
-        }
-
-        public void Dispose() => _listener.Dispose();
-
-        private void Stopped(Activity activity)
-        {
-            if (activity.GetTagItem("url.full") is not string url || !Uri.TryCreate(url, UriKind.Absolute, out var uri))
-            {
-                return;
+                parts[i] = "*";
             }
-            var key = activity.GetTagItem("http.request.method") + " " + Fold(uri.AbsolutePath);
-            var hop = _hops.GetOrAdd(key, _ => new Hop());
-            hop.Add(activity.Duration.TotalMilliseconds);
-        }
-
-        /// <summary>Folds ids out of a path: the actor id after <c>actors/{type}/</c>, player and settlement ids.</summary>
-        private static string Fold(string path)
-        {
-            var parts = path.Split('/');
-            for (var i = 0; i < parts.Length; i++)
+            else if (i >= 1 && parts[i - 1] is "wallets" or "settlements")
             {
-                if (i >= 2 && parts[i - 2] == "actors")
-                {
-                    parts[i] = "*";
-                }
-                else if (i >= 1 && parts[i - 1] is "wallets" or "settlements")
-                {
-                    parts[i] = "*";
-                }
-            }
-            return string.Join('/', parts);
-        }
-
-        private sealed class Hop
-        {
-            private readonly Lock _gate = new();
-
-            public long Count { get; private set; }
-
-            public double TotalMs { get; private set; }
-
-            public void Add(double ms)
-            {
-                lock (_gate)
-                {
-                    Count++;
-                    TotalMs += ms;
-                }
+                parts[i] = "*";
             }
         }
+        return string.Join('/', parts);
     }
 
     /// <summary>The peer: the same stream through the matching engine alone, one thread, no I/O.</summary>
