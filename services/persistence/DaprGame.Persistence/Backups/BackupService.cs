@@ -27,18 +27,9 @@ public sealed partial class BackupService(LogKeeper keeper, BackupKeyProvider ke
         var (records, snapshot) = keeper.Capture();
         var createdAt = time.GetUtcNow();
         var name = $"log-{records.Length:D12}-{createdAt:yyyyMMddTHHmmssfff}.dgbk";
-        Directory.CreateDirectory(_options.BackupFolder);
-        var path = Path.Combine(_options.BackupFolder, name);
-        var partial = path + ".partial";
-        BackupSummary summary;
-        await using (var file = new FileStream(partial, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-        {
-            summary = await BackupArchive.WriteAsync(file, new BackupManifestInput(LogHead.Empty, createdAt, reason), records,
-                SnapshotCodec.Encode(snapshot), key, cancellationToken);
-            await file.FlushAsync(cancellationToken);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(partial, path);
+        var summary = await ArchiveFile.WriteAsync(_options.BackupFolder, name, overwrite: false, file =>
+            BackupArchive.WriteAsync(file, new BackupManifestInput(LogHead.Empty, createdAt, reason), records,
+                SnapshotCodec.Encode(snapshot), key, cancellationToken), cancellationToken);
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         LogBackup(logger, name, summary.RecordCount, summary.BytesWritten, elapsed);
         return new BackupInfo(name, summary.LastPosition, Convert.ToHexStringLower(summary.LastHash), summary.RecordCount, summary.BytesWritten,

@@ -85,17 +85,11 @@ public sealed partial class RetentionService(
 
         var key = await keys.GetAsync(cancellationToken);
         var name = $"retention-{point.Position + 1:D12}-{prefix:D12}.dgbk";
-        Directory.CreateDirectory(_options.BackupFolder);
-        var path = Path.Combine(_options.BackupFolder, name);
         var range = records[(int)point.Position..(int)prefix];
-        await using (var file = new FileStream(path + ".partial", FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
-        {
-            await BackupArchive.WriteAsync(file, new BackupManifestInput(new LogHead(point.Position, point.Hash), time.GetUtcNow(), "retention"),
-                range, null, key, cancellationToken);
-            await file.FlushAsync(cancellationToken);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(path + ".partial", path, overwrite: true);
+        await ArchiveFile.WriteAsync(_options.BackupFolder, name, overwrite: true, file =>
+            BackupArchive.WriteAsync(file, new BackupManifestInput(new LogHead(point.Position, point.Hash), time.GetUtcNow(), "retention"),
+                range, null, key, cancellationToken), cancellationToken);
+        var path = Path.Combine(_options.BackupFolder, name);
         await using (var check = File.OpenRead(path))
         {
             var verification = await BackupArchive.VerifyAsync(check, key, cancellationToken: cancellationToken);
